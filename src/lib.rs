@@ -3,3 +3,25 @@
 //! One thread runs one mio loop (`ae`), exactly like the C server's `ae.c`.
 //! Every module is named after the C file it ports, and functions keep the C
 //! names in snake_case, so this crate can be read beside the Redis source.
+//!
+//! Layout:
+//! - `server`: the global state, `main`, the cron, `process_command`/`call`.
+//! - `ae`, `anet`, `networking`: the event loop, sockets, clients and RESP.
+//! - `commands`: the command table.
+//! - `db`, `expire`, `object`, `dict`, `sds`: the keyspace and its values.
+//! - `t_string`: string commands.
+//! - `config`, `util`: configuration and shared helpers.
+
+pub mod ae;
+pub mod anet;
+pub mod commands;
+pub mod config;
+pub mod db;
+pub mod dict;
+pub mod expire;
+pub mod networking;
+pub mod object;
+pub mod sds;
+pub mod server;
+pub mod t_string;
+pub mod util;

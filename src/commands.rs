@@ -1,0 +1,284 @@
+//! The command table: a port of `commands.c` and the lookup part of
+//! `server.c`.
+//!
+//! [`COMMAND_TABLE`] lists every command the server runs: name, handler,
+//! arity (negative = at least), flags, the legacy key range (first, last,
+//! step) and, for container commands such as CONFIG, their subcommands. At
+//! start-up [`populate_command_table`] flattens it into [`Commands`], where
+//! each command and subcommand gets an index, its full name (`config|get`)
+//! and its statistics. A client carries the index of its command.
+
+use std::collections::HashMap;
+
+use crate::networking::Client;
+use crate::server::{CommandStats, Server};
+
+/// A command handler: `void xxxCommand(client *c)`.
+pub type CommandProc = fn(&mut Server, &mut Client);
+
+pub const CMD_WRITE: u64 = 1 << 0;
+pub const CMD_READONLY: u64 = 1 << 1;
+pub const CMD_DENYOOM: u64 = 1 << 2;
+pub const CMD_MODULE: u64 = 1 << 3;
+pub const CMD_ADMIN: u64 = 1 << 4;
+pub const CMD_PUBSUB: u64 = 1 << 5;
+pub const CMD_NOSCRIPT: u64 = 1 << 6;
+pub const CMD_BLOCKING: u64 = 1 << 8;
+pub const CMD_LOADING: u64 = 1 << 9;
+pub const CMD_STALE: u64 = 1 << 10;
+pub const CMD_SKIP_MONITOR: u64 = 1 << 11;
+pub const CMD_SKIP_SLOWLOG: u64 = 1 << 12;
+pub const CMD_ASKING: u64 = 1 << 13;
+pub const CMD_FAST: u64 = 1 << 14;
+pub const CMD_NO_AUTH: u64 = 1 << 15;
+pub const CMD_MAY_REPLICATE: u64 = 1 << 16;
+pub const CMD_SENTINEL: u64 = 1 << 17;
+pub const CMD_ONLY_SENTINEL: u64 = 1 << 18;
+pub const CMD_NO_MANDATORY_KEYS: u64 = 1 << 19;
+pub const CMD_PROTECTED: u64 = 1 << 20;
+pub const CMD_NO_ASYNC_LOADING: u64 = 1 << 23;
+pub const CMD_NO_MULTI: u64 = 1 << 24;
+pub const CMD_MOVABLE_KEYS: u64 = 1 << 25;
+pub const CMD_ALLOW_BUSY: u64 = 1 << 26;
+
+/// Flag names as COMMAND INFO prints them, in the order of `addReplyCommandFlags`.
+pub const CMD_FLAG_NAMES: &[(u64, &str)] = &[
+    (CMD_WRITE, "write"),
+    (CMD_READONLY, "readonly"),
+    (CMD_DENYOOM, "denyoom"),
+    (CMD_MODULE, "module"),
+    (CMD_ADMIN, "admin"),
+    (CMD_PUBSUB, "pubsub"),
+    (CMD_NOSCRIPT, "noscript"),
+    (CMD_BLOCKING, "blocking"),
+    (CMD_LOADING, "loading"),
+    (CMD_STALE, "stale"),
+    (CMD_SKIP_MONITOR, "skip_monitor"),
+    (CMD_SKIP_SLOWLOG, "skip_slowlog"),
+    (CMD_ASKING, "asking"),
+    (CMD_FAST, "fast"),
+    (CMD_NO_AUTH, "no_auth"),
+    (CMD_MAY_REPLICATE, "may_replicate"),
+    (CMD_NO_MANDATORY_KEYS, "no_mandatory_keys"),
+    (CMD_NO_ASYNC_LOADING, "no_async_loading"),
+    (CMD_NO_MULTI, "no_multi"),
+    (CMD_MOVABLE_KEYS, "movablekeys"),
+    (CMD_ALLOW_BUSY, "allow_busy"),
+];
+
+/// One entry of the static table (`struct redisCommand` as declared).
+pub struct RedisCommand {
+    pub name: &'static str,
+    pub proc_: CommandProc,
+    pub arity: i32,
+    pub flags: u64,
+    /// Legacy key range: first key, last key (negative counts from the
+    /// end), step. All zero for keyless commands.
+    pub keys: (i32, i32, i32),
+    pub group: &'static str,
+    pub subcommands: &'static [RedisCommand],
+}
+
+/// Declares a command with its legacy key range.
+const fn cmd(
+    name: &'static str,
+    proc_: CommandProc,
+    arity: i32,
+    flags: u64,
+    keys: (i32, i32, i32),
+    group: &'static str,
+) -> RedisCommand {
+    RedisCommand {
+        name,
+        proc_,
+        arity,
+        flags,
+        keys,
+        group,
+        subcommands: &[],
+    }
+}
+
+/// Declares a container command (CONFIG, CLIENT...): run through a
+/// subcommand; the container itself only answers with an arity error.
+const fn container(
+    name: &'static str,
+    arity: i32,
+    flags: u64,
+    group: &'static str,
+    subcommands: &'static [RedisCommand],
+) -> RedisCommand {
+    RedisCommand {
+        name,
+        proc_: container_command,
+        arity,
+        flags,
+        keys: (0, 0, 0),
+        group,
+        subcommands,
+    }
+}
+
+/// A container run without a subcommand never gets here (arity -2 stops
+/// it), but the table needs a handler.
+fn container_command(_server: &mut Server, c: &mut Client) {
+    c.add_reply_subcommand_syntax_error();
+}
+
+const NOKEYS: (i32, i32, i32) = (0, 0, 0);
+const KEY1: (i32, i32, i32) = (1, 1, 1);
+const ALLKEYS: (i32, i32, i32) = (1, -1, 1);
+
+use crate::{db, server as srv, t_string};
+
+/// Every command, grouped as in the Redis documentation.
+pub static COMMAND_TABLE: &[RedisCommand] = &[
+    // connection
+    cmd("ping", srv::ping_command, -1, CMD_FAST | CMD_SENTINEL, NOKEYS, "connection"),
+    cmd("echo", srv::echo_command, 2, CMD_FAST, NOKEYS, "connection"),
+    cmd("select", db::select_command, 2, CMD_LOADING | CMD_STALE | CMD_FAST, NOKEYS, "connection"),
+    // generic
+    cmd("del", db::del_command, -2, CMD_WRITE, ALLKEYS, "generic"),
+    cmd("unlink", db::unlink_command, -2, CMD_WRITE | CMD_FAST, ALLKEYS, "generic"),
+    cmd("exists", db::exists_command, -2, CMD_READONLY | CMD_FAST, ALLKEYS, "generic"),
+    cmd("type", db::type_command, 2, CMD_READONLY | CMD_FAST, KEY1, "generic"),
+    // server
+    cmd("dbsize", db::dbsize_command, 1, CMD_READONLY | CMD_FAST, NOKEYS, "server"),
+    cmd("flushdb", db::flushdb_command, -1, CMD_WRITE, NOKEYS, "server"),
+    cmd("flushall", db::flushall_command, -1, CMD_WRITE, NOKEYS, "server"),
+    // string
+    cmd("get", t_string::get_command, 2, CMD_READONLY | CMD_FAST, KEY1, "string"),
+    cmd("set", t_string::set_command, -3, CMD_WRITE | CMD_DENYOOM, KEY1, "string"),
+    cmd("incr", t_string::incr_command, 2, CMD_WRITE | CMD_DENYOOM | CMD_FAST, KEY1, "string"),
+    cmd("mset", t_string::mset_command, -3, CMD_WRITE | CMD_DENYOOM, (1, -1, 2), "string"),
+];
+
+/// A command or subcommand as the server uses it.
+pub struct CommandEntry {
+    /// `name` or `container|sub`.
+    pub fullname: String,
+    pub proc_: CommandProc,
+    pub arity: i32,
+    pub flags: u64,
+    pub keys: (i32, i32, i32),
+    pub group: &'static str,
+    pub parent: Option<usize>,
+    /// Subcommand name (lowercase) to index.
+    pub subcommands: HashMap<Vec<u8>, usize>,
+    pub stats: CommandStats,
+}
+
+/// The flattened table: `server.commands`.
+pub struct Commands {
+    pub list: Vec<CommandEntry>,
+    by_name: HashMap<Vec<u8>, usize>,
+}
+
+/// Why `lookup_command` found nothing.
+#[derive(Debug, PartialEq, Eq)]
+pub enum LookupError {
+    UnknownCommand,
+    UnknownSubcommand,
+}
+
+/// `populateCommandTable`.
+pub fn populate_command_table() -> Commands {
+    let mut commands = Commands {
+        list: Vec::new(),
+        by_name: HashMap::new(),
+    };
+    for def in COMMAND_TABLE {
+        let idx = commands.add(def, def.name.to_string(), None);
+        commands.by_name.insert(def.name.as_bytes().to_vec(), idx);
+        for sub in def.subcommands {
+            let sidx = commands.add(sub, format!("{}|{}", def.name, sub.name), Some(idx));
+            commands.list[idx].subcommands.insert(sub.name.as_bytes().to_vec(), sidx);
+        }
+    }
+    commands
+}
+
+impl Commands {
+    fn add(&mut self, def: &RedisCommand, fullname: String, parent: Option<usize>) -> usize {
+        self.list.push(CommandEntry {
+            fullname,
+            proc_: def.proc_,
+            arity: def.arity,
+            flags: def.flags,
+            keys: def.keys,
+            group: def.group,
+            parent,
+            subcommands: HashMap::new(),
+            stats: CommandStats::default(),
+        });
+        self.list.len() - 1
+    }
+
+    /// Finds a top level command by name, case-insensitively.
+    pub fn lookup_base(&self, name: &[u8]) -> Option<usize> {
+        let mut buf = [0u8; 64];
+        if name.len() > buf.len() {
+            return None;
+        }
+        let lower = &mut buf[..name.len()];
+        lower.copy_from_slice(name);
+        lower.make_ascii_lowercase();
+        self.by_name.get(&lower[..]).copied()
+    }
+
+    /// `lookupCommand`: the command, or the subcommand when the command is
+    /// a container and a second argument is given.
+    pub fn lookup_command(&self, argv: &[Vec<u8>]) -> Result<usize, LookupError> {
+        let Some(name) = argv.first() else {
+            return Err(LookupError::UnknownCommand);
+        };
+        let base = self.lookup_base(name).ok_or(LookupError::UnknownCommand)?;
+        let entry = &self.list[base];
+        if argv.len() == 1 || entry.subcommands.is_empty() {
+            return Ok(base);
+        }
+        let sub = argv[1].to_ascii_lowercase();
+        entry
+            .subcommands
+            .get(&sub)
+            .copied()
+            .ok_or(LookupError::UnknownSubcommand)
+    }
+
+    /// `lookupCommandBySds`: "config|get" style names, as COMMAND INFO uses.
+    pub fn lookup_by_fullname(&self, name: &[u8]) -> Option<usize> {
+        let mut parts = name.splitn(2, |&b| b == b'|');
+        let base = self.lookup_base(parts.next()?)?;
+        match parts.next() {
+            None => Some(base),
+            Some(sub) => self.list[base]
+                .subcommands
+                .get(&sub.to_ascii_lowercase())
+                .copied(),
+        }
+    }
+}
+
+/// The error of `commandCheckExistence` for an unknown command.
+pub fn unknown_command_error(argv: &[Vec<u8>]) -> String {
+    let mut args = String::new();
+    for a in argv.iter().skip(1) {
+        if args.len() >= 128 {
+            break;
+        }
+        let room = 128 - args.len();
+        let s = String::from_utf8_lossy(&a[..a.len().min(room)]).into_owned();
+        args.push_str(&format!("'{s}' "));
+    }
+    let name = argv.first().map_or(&b""[..], |v| v);
+    let name = String::from_utf8_lossy(&name[..name.len().min(128)]).into_owned();
+    format!("unknown command '{name}', with args beginning with: {args}").replace(['\r', '\n'], " ")
+}
+
+/// The error of `commandCheckExistence` for an unknown subcommand.
+pub fn unknown_subcommand_error(argv: &[Vec<u8>]) -> String {
+    let cmd = String::from_utf8_lossy(argv.first().map_or(&b""[..], |v| v)).to_ascii_uppercase();
+    let sub = argv.get(1).map_or(&b""[..], |v| v);
+    let sub = String::from_utf8_lossy(&sub[..sub.len().min(128)]).into_owned();
+    format!("unknown subcommand '{sub}'. Try {cmd} HELP.").replace(['\r', '\n'], " ")
+}

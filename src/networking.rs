@@ -1,0 +1,1123 @@
+//! Clients: a port of `networking.c`.
+//!
+//! A [`Client`] is one connection: its query buffer, the command being
+//! parsed (`argv`), and its output buffers. Bytes arrive in
+//! [`read_query_from_client`], are cut into commands by
+//! [`process_inline_buffer`] / [`process_multibulk_buffer`] and run through
+//! `process_command`; replies are appended with the `add_reply_*` methods
+//! into a 16 KiB buffer followed by a list of blocks, and are written out
+//! once per loop turn by [`handle_clients_with_pending_writes`], called from
+//! `before_sleep`. Only when a write would block does the client ask the
+//! loop for `WRITABLE` events, exactly like `ae`'s write handler install.
+//!
+//! While a command runs, its client is taken out of `Server::clients` and
+//! passed as `&mut Client`: that is the C code's `client *c` argument, and
+//! it lets a command touch the keyspace and its client's buffers at once.
+//! Code that must reach every client (CLIENT LIST, PUBLISH) is handed the
+//! current client alongside the table.
+
+use std::collections::VecDeque;
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+
+use mio::Token;
+
+use crate::ae::{AE_READABLE, AE_WRITABLE};
+use crate::server::{Server, LL_VERBOSE};
+use crate::util::{ll2string, string2ll};
+
+pub const CLIENT_SLAVE: u64 = 1 << 0;
+pub const CLIENT_MASTER: u64 = 1 << 1;
+pub const CLIENT_MONITOR: u64 = 1 << 2;
+pub const CLIENT_MULTI: u64 = 1 << 3;
+pub const CLIENT_BLOCKED: u64 = 1 << 4;
+pub const CLIENT_CLOSE_AFTER_REPLY: u64 = 1 << 6;
+pub const CLIENT_ASKING: u64 = 1 << 9;
+pub const CLIENT_CLOSE_ASAP: u64 = 1 << 10;
+pub const CLIENT_UNIX_SOCKET: u64 = 1 << 11;
+pub const CLIENT_READONLY: u64 = 1 << 17;
+pub const CLIENT_PUBSUB: u64 = 1 << 18;
+pub const CLIENT_PENDING_WRITE: u64 = 1 << 21;
+pub const CLIENT_REPLY_OFF: u64 = 1 << 22;
+pub const CLIENT_REPLY_SKIP_NEXT: u64 = 1 << 23;
+pub const CLIENT_REPLY_SKIP: u64 = 1 << 24;
+pub const CLIENT_PENDING_COMMAND: u64 = 1 << 30;
+pub const CLIENT_PROTOCOL_ERROR: u64 = 1 << 39;
+pub const CLIENT_CLOSE_AFTER_COMMAND: u64 = 1 << 40;
+pub const CLIENT_NO_EVICT: u64 = 1 << 43;
+
+pub const CLIENT_TYPE_NORMAL: usize = 0;
+pub const CLIENT_TYPE_SLAVE: usize = 1;
+pub const CLIENT_TYPE_PUBSUB: usize = 2;
+pub const CLIENT_TYPE_MASTER: usize = 3;
+
+pub const PROTO_REQ_INLINE: u8 = 1;
+pub const PROTO_REQ_MULTIBULK: u8 = 2;
+pub const PROTO_IOBUF_LEN: usize = 16 * 1024;
+pub const PROTO_REPLY_CHUNK_BYTES: usize = 16 * 1024;
+pub const PROTO_INLINE_MAX_SIZE: usize = 64 * 1024;
+pub const PROTO_MBULK_BIG_ARG: usize = 32 * 1024;
+pub const NET_MAX_WRITES_PER_EVENT: usize = 64 * 1024;
+/// How many reads one readable event may do before the client is parked on
+/// the pending-read list (mio is edge-triggered, see `ae.rs`).
+const MAX_READS_PER_EVENT: usize = 16;
+
+/// The socket of a client.
+pub enum Conn {
+    Tcp(mio::net::TcpStream),
+    Unix(mio::net::UnixStream),
+}
+
+impl Conn {
+    fn source(&mut self) -> &mut dyn mio::event::Source {
+        match self {
+            Conn::Tcp(s) => s,
+            Conn::Unix(s) => s,
+        }
+    }
+}
+
+impl Read for Conn {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Conn::Tcp(s) => s.read(buf),
+            Conn::Unix(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Conn {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Conn::Tcp(s) => s.write(buf),
+            Conn::Unix(s) => s.write(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A position in the reply list reserved by `add_reply_deferred_len`.
+#[derive(Clone, Copy, Debug)]
+pub struct DeferredLen(u64);
+
+/// One connection, as `struct client`.
+pub struct Client {
+    /// CLIENT ID: unique, increasing.
+    pub id: u64,
+    /// The key of this client in `Server::clients`.
+    pub slot: usize,
+    pub conn: Option<Conn>,
+    pub token: Option<Token>,
+    pub flags: u64,
+    pub db: usize,
+    pub resp: u8,
+    pub name: Option<Vec<u8>>,
+    pub authenticated: bool,
+    /// Peer and local address strings, as CLIENT LIST prints them.
+    pub addr: String,
+    pub laddr: String,
+
+    // Input.
+    pub querybuf: Vec<u8>,
+    /// End of the received data in `querybuf` (the vector itself is kept
+    /// initialised up to its length, so reads need no zeroing).
+    pub qb_end: usize,
+    pub qb_pos: usize,
+    pub querybuf_peak: usize,
+    pub reqtype: u8,
+    pub multibulklen: i64,
+    pub bulklen: i64,
+    pub argv: Vec<Vec<u8>>,
+    /// Sum of the argument lengths (`argv_len_sum`), for CLIENT LIST.
+    pub argv_len_sum: usize,
+    /// Index of the command being run in `Server::commands`.
+    pub cmd: Option<usize>,
+    pub lastcmd: Option<usize>,
+
+    // Output.
+    pub buf: Vec<u8>,
+    pub reply: VecDeque<Vec<u8>>,
+    /// Index of `reply[0]` counted since the client was created, so that a
+    /// deferred length stays addressable while blocks are written out.
+    reply_base: u64,
+    pub reply_bytes: usize,
+    /// Bytes of `buf` (or of `reply[0]` once `buf` is done) already written.
+    pub sentlen: usize,
+    pub obuf_soft_limit_reached_time: i64,
+    /// Error codes replied during the current command, turned into
+    /// error statistics by `call` (C updates them inside addReplyError).
+    pub pending_errors: Vec<Vec<u8>>,
+
+    pub ctime: i64,
+    pub lastinteraction: i64,
+    pub bpop_timeout: i64,
+}
+
+impl Client {
+    /// `createClient`, without the registration (done by the caller).
+    pub fn new(id: u64, conn: Option<Conn>, now: i64) -> Client {
+        Client {
+            id,
+            slot: usize::MAX,
+            conn,
+            token: None,
+            flags: 0,
+            db: 0,
+            resp: 2,
+            name: None,
+            authenticated: false,
+            addr: String::new(),
+            laddr: String::new(),
+            querybuf: Vec::new(),
+            qb_end: 0,
+            qb_pos: 0,
+            querybuf_peak: 0,
+            reqtype: 0,
+            multibulklen: 0,
+            bulklen: -1,
+            argv: Vec::new(),
+            argv_len_sum: 0,
+            cmd: None,
+            lastcmd: None,
+            buf: Vec::new(),
+            reply: VecDeque::new(),
+            reply_base: 0,
+            reply_bytes: 0,
+            sentlen: 0,
+            obuf_soft_limit_reached_time: 0,
+            pending_errors: Vec::new(),
+            ctime: now,
+            lastinteraction: now,
+            bpop_timeout: 0,
+        }
+    }
+
+    /// `getClientType`.
+    pub fn client_type(&self) -> usize {
+        if self.flags & CLIENT_MASTER != 0 {
+            CLIENT_TYPE_MASTER
+        } else if self.flags & CLIENT_SLAVE != 0 && self.flags & CLIENT_MONITOR == 0 {
+            CLIENT_TYPE_SLAVE
+        } else if self.flags & CLIENT_PUBSUB != 0 {
+            CLIENT_TYPE_PUBSUB
+        } else {
+            CLIENT_TYPE_NORMAL
+        }
+    }
+
+    /// `clientHasPendingReplies`.
+    pub fn has_pending_replies(&self) -> bool {
+        !self.buf.is_empty() || !self.reply.is_empty()
+    }
+
+    /// The part of `prepareClientToWrite` that decides whether a reply may be
+    /// queued at all.
+    #[inline]
+    fn reply_allowed(&self) -> bool {
+        self.flags
+            & (CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP | CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP)
+            == 0
+            && (self.flags & CLIENT_MASTER == 0)
+    }
+
+    // ------------------------------------------------------------------
+    // Low level reply functions.
+    // ------------------------------------------------------------------
+
+    /// `_addReplyToBufferOrList`: appends raw protocol.
+    #[inline]
+    pub fn add_reply_proto(&mut self, s: &[u8]) {
+        if !self.reply_allowed() {
+            return;
+        }
+        self.add_reply_proto_unchecked(s);
+    }
+
+    fn add_reply_proto_unchecked(&mut self, s: &[u8]) {
+        if self.reply.is_empty() {
+            if self.buf.capacity() == 0 {
+                self.buf.reserve_exact(PROTO_REPLY_CHUNK_BYTES);
+            }
+            let room = self.buf.capacity() - self.buf.len();
+            if s.len() <= room {
+                self.buf.extend_from_slice(s);
+                return;
+            }
+            let (now, rest) = s.split_at(room);
+            self.buf.extend_from_slice(now);
+            self.add_reply_proto_to_list(rest);
+        } else {
+            self.add_reply_proto_to_list(s);
+        }
+    }
+
+    /// `_addReplyProtoToList`: fills the tail block, then a new one.
+    fn add_reply_proto_to_list(&mut self, mut s: &[u8]) {
+        if let Some(tail) = self.reply.back_mut() {
+            let room = tail.capacity() - tail.len();
+            let n = room.min(s.len());
+            tail.extend_from_slice(&s[..n]);
+            s = &s[n..];
+        }
+        if !s.is_empty() {
+            let mut block = Vec::with_capacity(s.len().max(PROTO_REPLY_CHUNK_BYTES));
+            block.extend_from_slice(s);
+            self.reply_bytes += block.capacity();
+            self.reply.push_back(block);
+        }
+    }
+
+    /// `addReplyDeferredLen`: reserves room for a length that is only known
+    /// after the elements are emitted.
+    pub fn add_reply_deferred_len(&mut self) -> Option<DeferredLen> {
+        if !self.reply_allowed() {
+            return None;
+        }
+        // An empty block marks the place; later bytes go into a fresh block.
+        self.reply.push_back(Vec::new());
+        let handle = DeferredLen(self.reply_base + self.reply.len() as u64 - 1);
+        self.reply.push_back(Vec::with_capacity(PROTO_REPLY_CHUNK_BYTES));
+        self.reply_bytes += PROTO_REPLY_CHUNK_BYTES;
+        Some(handle)
+    }
+
+    fn set_deferred_reply(&mut self, d: Option<DeferredLen>, prefix: u8, len: i64) {
+        let Some(DeferredLen(pos)) = d else { return };
+        let Some(idx) = pos.checked_sub(self.reply_base) else {
+            return;
+        };
+        if let Some(block) = self.reply.get_mut(idx as usize) {
+            write_len_header(block, prefix, len);
+        }
+    }
+
+    /// `setDeferredArrayLen`.
+    pub fn set_deferred_array_len(&mut self, d: Option<DeferredLen>, len: i64) {
+        self.set_deferred_reply(d, b'*', len);
+    }
+
+    /// `setDeferredMapLen`: RESP3 map, or a flat array of twice the pairs.
+    pub fn set_deferred_map_len(&mut self, d: Option<DeferredLen>, len: i64) {
+        if self.resp == 2 {
+            self.set_deferred_reply(d, b'*', len * 2);
+        } else {
+            self.set_deferred_reply(d, b'%', len);
+        }
+    }
+
+    /// `setDeferredSetLen`.
+    pub fn set_deferred_set_len(&mut self, d: Option<DeferredLen>, len: i64) {
+        let prefix = if self.resp == 2 { b'*' } else { b'~' };
+        self.set_deferred_reply(d, prefix, len);
+    }
+
+    // ------------------------------------------------------------------
+    // Higher level reply functions, one per RESP type.
+    // ------------------------------------------------------------------
+
+    /// `addReply` of a shared protocol string such as `+OK\r\n`.
+    #[inline]
+    pub fn add_reply(&mut self, proto: &[u8]) {
+        self.add_reply_proto(proto);
+    }
+
+    pub fn add_reply_ok(&mut self) {
+        self.add_reply_proto(b"+OK\r\n");
+    }
+
+    /// `addReplyStatus`: `+status`.
+    pub fn add_reply_status(&mut self, status: &str) {
+        self.add_reply_status_bytes(status.as_bytes());
+    }
+
+    pub fn add_reply_status_bytes(&mut self, status: &[u8]) {
+        if !self.reply_allowed() {
+            return;
+        }
+        self.add_reply_proto_unchecked(b"+");
+        // A status must stay on one line.
+        if status.iter().any(|&b| b == b'\r' || b == b'\n') {
+            let clean: Vec<u8> = status
+                .iter()
+                .map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b })
+                .collect();
+            self.add_reply_proto_unchecked(&clean);
+        } else {
+            self.add_reply_proto_unchecked(status);
+        }
+        self.add_reply_proto_unchecked(b"\r\n");
+    }
+
+    /// `addReplyErrorLength` + `afterErrorReply`: `-ERR msg`, or the message
+    /// as is when it already starts with an error code (`-WRONGTYPE ...`).
+    pub fn add_reply_error(&mut self, err: &str) {
+        self.add_reply_error_bytes(err.as_bytes());
+    }
+
+    pub fn add_reply_error_bytes(&mut self, err: &[u8]) {
+        // Newlines would break the protocol: Redis turns them into spaces.
+        let clean;
+        let err = if err.iter().any(|&b| b == b'\r' || b == b'\n') {
+            clean = err
+                .iter()
+                .map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b })
+                .collect::<Vec<u8>>();
+            &clean[..]
+        } else {
+            err
+        };
+        if self.reply_allowed() {
+            if err.first() != Some(&b'-') {
+                self.add_reply_proto_unchecked(b"-ERR ");
+            }
+            self.add_reply_proto_unchecked(err);
+            self.add_reply_proto_unchecked(b"\r\n");
+        }
+        // The error code is the first word, without the dash ("ERR" when
+        // the message had none).
+        let code: &[u8] = match err.first() {
+            Some(b'-') => {
+                let end = err.iter().position(|&b| b == b' ').unwrap_or(err.len());
+                &err[1..end]
+            }
+            _ => b"ERR",
+        };
+        self.pending_errors.push(code.to_vec());
+    }
+
+    /// `addReplyErrorArity`.
+    pub fn add_reply_error_arity(&mut self, fullname: &str) {
+        self.add_reply_error(&format!(
+            "wrong number of arguments for '{fullname}' command"
+        ));
+    }
+
+    /// `addReplyErrorObject` of `shared.wrongtypeerr`.
+    pub fn add_reply_wrongtype(&mut self) {
+        self.add_reply_error(
+            "-WRONGTYPE Operation against a key holding the wrong kind of value",
+        );
+    }
+
+    /// `shared.syntaxerr`.
+    pub fn add_reply_syntax_error(&mut self) {
+        self.add_reply_error("syntax error");
+    }
+
+    /// `addReplyLongLongWithPrefix` for `:`.
+    #[inline]
+    pub fn add_reply_long_long(&mut self, v: i64) {
+        self.add_reply_len_header(b':', v);
+    }
+
+    fn add_reply_len_header(&mut self, prefix: u8, v: i64) {
+        let mut hdr = [0u8; 32];
+        hdr[0] = prefix;
+        let mut num = [0u8; 24];
+        let n = ll2string(&mut num, v);
+        hdr[1..1 + n].copy_from_slice(&num[..n]);
+        hdr[1 + n] = b'\r';
+        hdr[2 + n] = b'\n';
+        self.add_reply_proto(&hdr[..3 + n]);
+    }
+
+    /// `addReplyBulkCBuffer`: `$len\r\n<bytes>\r\n`.
+    #[inline]
+    pub fn add_reply_bulk(&mut self, s: &[u8]) {
+        if !self.reply_allowed() {
+            return;
+        }
+        self.add_reply_len_header(b'$', s.len() as i64);
+        self.add_reply_proto_unchecked(s);
+        self.add_reply_proto_unchecked(b"\r\n");
+    }
+
+    /// `addReplyBulkLongLong`.
+    pub fn add_reply_bulk_long_long(&mut self, v: i64) {
+        let mut num = [0u8; 24];
+        let n = ll2string(&mut num, v);
+        self.add_reply_bulk(&num[..n]);
+    }
+
+    /// `addReplyNull`: `$-1` in RESP2, `_` in RESP3.
+    pub fn add_reply_null(&mut self) {
+        if self.resp == 2 {
+            self.add_reply_proto(b"$-1\r\n");
+        } else {
+            self.add_reply_proto(b"_\r\n");
+        }
+    }
+
+    /// `addReplyNullArray`: `*-1` in RESP2, `_` in RESP3.
+    pub fn add_reply_null_array(&mut self) {
+        if self.resp == 2 {
+            self.add_reply_proto(b"*-1\r\n");
+        } else {
+            self.add_reply_proto(b"_\r\n");
+        }
+    }
+
+    /// `addReplyArrayLen`.
+    pub fn add_reply_array_len(&mut self, len: i64) {
+        self.add_reply_len_header(b'*', len);
+    }
+
+    /// `addReplyMapLen`: RESP3 `%`, or an array of twice the pairs.
+    pub fn add_reply_map_len(&mut self, len: i64) {
+        if self.resp == 2 {
+            self.add_reply_len_header(b'*', len * 2);
+        } else {
+            self.add_reply_len_header(b'%', len);
+        }
+    }
+
+    /// `addReplySetLen`.
+    pub fn add_reply_set_len(&mut self, len: i64) {
+        let prefix = if self.resp == 2 { b'*' } else { b'~' };
+        self.add_reply_len_header(prefix, len);
+    }
+
+    /// `addReplyPushLen` (RESP3 only; RESP2 clients get an array).
+    pub fn add_reply_push_len(&mut self, len: i64) {
+        let prefix = if self.resp == 2 { b'*' } else { b'>' };
+        self.add_reply_len_header(prefix, len);
+    }
+
+    /// `addReplyBool`.
+    pub fn add_reply_bool(&mut self, b: bool) {
+        if self.resp == 2 {
+            self.add_reply_proto(if b { b":1\r\n" } else { b":0\r\n" });
+        } else {
+            self.add_reply_proto(if b { b"#t\r\n" } else { b"#f\r\n" });
+        }
+    }
+
+    /// `addReplyDouble`: a bulk string in RESP2, `,` in RESP3, formatted
+    /// as `%.17g`.
+    pub fn add_reply_double(&mut self, d: f64) {
+        let s = crate::util::d2string(d);
+        if self.resp == 2 {
+            self.add_reply_bulk(&s);
+        } else {
+            if !self.reply_allowed() {
+                return;
+            }
+            self.add_reply_proto_unchecked(b",");
+            self.add_reply_proto_unchecked(&s);
+            self.add_reply_proto_unchecked(b"\r\n");
+        }
+    }
+
+    /// `addReplyBigNum`.
+    pub fn add_reply_big_num(&mut self, num: &[u8]) {
+        if self.resp == 2 {
+            self.add_reply_bulk(num);
+        } else {
+            if !self.reply_allowed() {
+                return;
+            }
+            self.add_reply_proto_unchecked(b"(");
+            self.add_reply_proto_unchecked(num);
+            self.add_reply_proto_unchecked(b"\r\n");
+        }
+    }
+
+    /// `addReplyVerbatim`: `=len\r\nfmt:text\r\n` in RESP3, a bulk in RESP2.
+    pub fn add_reply_verbatim(&mut self, s: &[u8], ext: &str) {
+        if self.resp == 2 {
+            self.add_reply_bulk(s);
+        } else {
+            if !self.reply_allowed() {
+                return;
+            }
+            self.add_reply_len_header(b'=', s.len() as i64 + 4);
+            self.add_reply_proto_unchecked(ext.as_bytes());
+            self.add_reply_proto_unchecked(b":");
+            self.add_reply_proto_unchecked(s);
+            self.add_reply_proto_unchecked(b"\r\n");
+        }
+    }
+
+    /// `addReplyHelp`: the HELP text of a container command.
+    pub fn add_reply_help(&mut self, cmdname: &str, lines: &[&str]) {
+        let upper = cmdname.to_ascii_uppercase();
+        self.add_reply_array_len(lines.len() as i64 + 3);
+        self.add_reply_status(&format!(
+            "{upper} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
+        ));
+        for l in lines {
+            self.add_reply_status(l);
+        }
+        self.add_reply_status("HELP");
+        self.add_reply_status("    Print this help.");
+    }
+
+    /// `addReplySubcommandSyntaxError`.
+    pub fn add_reply_subcommand_syntax_error(&mut self) {
+        let cmd = String::from_utf8_lossy(self.argv.first().map_or(&b""[..], |v| v)).into_owned();
+        let sub = String::from_utf8_lossy(self.argv.get(1).map_or(&b""[..], |v| v)).into_owned();
+        let sub: String = sub.chars().take(128).collect();
+        self.add_reply_error(&format!(
+            "unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
+            sub,
+            cmd.to_ascii_uppercase()
+        ));
+    }
+
+    /// Frees the argument vector (`freeClientArgv`), keeping its capacity.
+    pub fn free_client_argv(&mut self) {
+        self.argv.clear();
+        self.argv_len_sum = 0;
+        self.cmd = None;
+    }
+
+    /// `resetClient`: ready for the next command.
+    pub fn reset_client(&mut self) {
+        self.free_client_argv();
+        self.reqtype = 0;
+        self.multibulklen = 0;
+        self.bulklen = -1;
+        self.flags &= !CLIENT_ASKING_RESET_MASK;
+        // A REPLY SKIP applies to one command; SKIP_NEXT arms it for the next.
+        self.flags &= !CLIENT_REPLY_SKIP;
+        if self.flags & CLIENT_REPLY_SKIP_NEXT != 0 {
+            self.flags |= CLIENT_REPLY_SKIP;
+            self.flags &= !CLIENT_REPLY_SKIP_NEXT;
+        }
+    }
+
+    /// Total memory held by the output buffers (`getClientOutputBufferMemoryUsage`).
+    pub fn output_buffer_memory_usage(&self) -> usize {
+        self.reply_bytes
+    }
+}
+
+/// ASKING lasts for one command unless the client is in MULTI.
+const CLIENT_ASKING_RESET_MASK: u64 = CLIENT_ASKING;
+
+fn write_len_header(out: &mut Vec<u8>, prefix: u8, len: i64) {
+    out.push(prefix);
+    let mut num = [0u8; 24];
+    let n = ll2string(&mut num, len);
+    out.extend_from_slice(&num[..n]);
+    out.extend_from_slice(b"\r\n");
+}
+
+// ----------------------------------------------------------------------
+// Accepting and freeing clients.
+// ----------------------------------------------------------------------
+
+/// `acceptCommonHandler`: registers a new connection, or refuses it with the
+/// upstream error when `maxclients` is reached.
+pub fn accept_common_handler(server: &mut Server, mut conn: Conn, peer: String, local: String, unix: bool) {
+    if server.clients.len() >= server.config.maxclients as usize {
+        // Best effort: the socket is new and empty, so the write normally
+        // succeeds at once; either way the connection is closed.
+        let _ = conn.write(b"-ERR max number of clients reached\r\n");
+        server.stat_rejected_conn += 1;
+        return;
+    }
+    let id = server.next_client_id;
+    server.next_client_id += 1;
+    let mut c = Box::new(Client::new(id, None, server.unixtime));
+    c.addr = peer;
+    c.laddr = local;
+    if unix {
+        c.flags |= CLIENT_UNIX_SOCKET;
+    }
+    let entry = server.clients.vacant_entry();
+    let slot = entry.key();
+    c.slot = slot;
+    let token = match server.el.ae_create_file_event(
+        conn.source(),
+        AE_READABLE,
+        crate::ae::FileProc::Client(slot),
+    ) {
+        Ok(t) => t,
+        Err(e) => {
+            crate::server::server_log_raw(
+                crate::server::LL_WARNING,
+                &format!("Error registering fd event for the new client: {e} (conn: {})", c.addr),
+            );
+            return;
+        }
+    };
+    c.token = Some(token);
+    c.conn = Some(conn);
+    entry.insert(Some(c));
+    server.stat_numconnections += 1;
+}
+
+/// `freeClient`: unregisters and drops a client that is in the table.
+pub fn free_client(server: &mut Server, slot: usize) {
+    let Some(Some(mut c)) = server.clients.try_remove(slot) else {
+        return;
+    };
+    unlink_client(server, &mut c);
+}
+
+/// `unlinkClient`: removes the socket from the loop and the client from
+/// the lists that point at it.
+pub fn unlink_client(server: &mut Server, c: &mut Client) {
+    if let (Some(conn), Some(token)) = (c.conn.as_mut(), c.token) {
+        server.el.ae_delete_file_event(conn.source(), token);
+    }
+    c.conn = None;
+    c.token = None;
+    server.clients_pending_write.retain(|&s| s != c.slot);
+    server.clients_pending_read.retain(|&s| s != c.slot);
+}
+
+/// `freeClientAsync`: closes the client at the next `before_sleep`.
+pub fn free_client_async(server: &mut Server, c: &mut Client) {
+    if c.flags & CLIENT_CLOSE_ASAP == 0 {
+        c.flags |= CLIENT_CLOSE_ASAP;
+        server.clients_to_close.push(c.slot);
+    }
+}
+
+/// `freeClientsInAsyncFreeQueue`.
+pub fn free_clients_in_async_free_queue(server: &mut Server) {
+    let slots = std::mem::take(&mut server.clients_to_close);
+    for slot in slots {
+        free_client(server, slot);
+    }
+}
+
+// ----------------------------------------------------------------------
+// Reading and parsing.
+// ----------------------------------------------------------------------
+
+/// `readQueryFromClient`: the readable handler of a client.
+pub fn read_query_from_client(server: &mut Server, slot: usize) {
+    let Some(mut c) = server.take_client(slot) else {
+        return;
+    };
+    let mut reads = 0;
+    let mut alive = true;
+    loop {
+        let mut readlen = PROTO_IOBUF_LEN;
+        // A big bulk argument is read in one go straight after the data
+        // already buffered, so it needs no second copy.
+        if c.reqtype == PROTO_REQ_MULTIBULK && c.multibulklen != 0 && c.bulklen >= PROTO_MBULK_BIG_ARG as i64 {
+            let remaining = (c.bulklen + 2) as usize - (c.qb_end - c.qb_pos);
+            if remaining > 0 {
+                readlen = remaining;
+            }
+        }
+        if c.querybuf.len() < c.qb_end + readlen {
+            c.querybuf.resize(c.qb_end + readlen, 0);
+        }
+        let Some(conn) = c.conn.as_mut() else { break };
+        let start = c.qb_end;
+        match conn.read(&mut c.querybuf[start..start + readlen]) {
+            Ok(0) => {
+                server.server_log(LL_VERBOSE, "Client closed connection");
+                alive = false;
+                break;
+            }
+            Ok(n) => {
+                c.qb_end += n;
+                c.lastinteraction = server.unixtime;
+                server.stat_net_input_bytes += n as u64;
+                if c.qb_end - c.qb_pos > c.querybuf_peak {
+                    c.querybuf_peak = c.qb_end - c.qb_pos;
+                }
+                if !check_query_buffer_limit(server, &mut c) {
+                    alive = false;
+                    break;
+                }
+                process_input_buffer(server, &mut c);
+                if c.flags & CLIENT_CLOSE_ASAP != 0 || c.conn.is_none() {
+                    break;
+                }
+                reads += 1;
+                if n < readlen {
+                    // The socket is drained: edge-triggered, so the next
+                    // readable event will come with new data.
+                    break;
+                }
+                if reads >= MAX_READS_PER_EVENT {
+                    server.clients_pending_read.push(c.slot);
+                    break;
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                server.server_log(LL_VERBOSE, &format!("Reading from client: {e}"));
+                alive = false;
+                break;
+            }
+        }
+    }
+    server.put_client_back(c, alive);
+}
+
+/// The `client-query-buffer-limit` check of `readQueryFromClient`.
+fn check_query_buffer_limit(server: &mut Server, c: &mut Client) -> bool {
+    let limit = server.config.client_query_buffer_limit as usize;
+    if c.flags & CLIENT_MASTER == 0 && c.qb_end - c.qb_pos > limit {
+        let info = server.cat_client_info_string(c);
+        server.server_log(
+            crate::server::LL_WARNING,
+            &format!("Closing client that reached max query buffer length: {info} (qbuf initial bytes: {:?})",
+                String::from_utf8_lossy(&c.querybuf[c.qb_pos..c.qb_pos + 64.min(c.qb_end - c.qb_pos)])),
+        );
+        server.stat_client_qbuf_limit_disconnections += 1;
+        return false;
+    }
+    true
+}
+
+/// `processInputBuffer`: runs every complete command in the query buffer.
+pub fn process_input_buffer(server: &mut Server, c: &mut Client) {
+    while c.qb_pos < c.qb_end {
+        if c.flags & CLIENT_BLOCKED != 0 {
+            break;
+        }
+        // Nothing more is read from a client that is about to be closed.
+        if c.flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP) != 0 {
+            break;
+        }
+        if server.client_pause_blocks(c) {
+            break;
+        }
+        if c.reqtype == 0 {
+            c.reqtype = if c.querybuf[c.qb_pos] == b'*' {
+                PROTO_REQ_MULTIBULK
+            } else {
+                PROTO_REQ_INLINE
+            };
+        }
+        let ready = if c.reqtype == PROTO_REQ_INLINE {
+            process_inline_buffer(server, c)
+        } else {
+            process_multibulk_buffer(server, c)
+        };
+        if !ready {
+            break;
+        }
+        if c.argv.is_empty() {
+            c.reset_client();
+        } else {
+            crate::server::process_command_and_reset_client(server, c);
+            if c.flags & CLIENT_BLOCKED != 0 {
+                break;
+            }
+        }
+    }
+    // Drop the consumed part of the buffer (sdsrange in C).
+    if c.qb_pos > 0 {
+        c.querybuf.copy_within(c.qb_pos..c.qb_end, 0);
+        c.qb_end -= c.qb_pos;
+        c.qb_pos = 0;
+    }
+}
+
+/// `processInlineBuffer`: a command typed by a human (`PING\r\n`). Returns
+/// true when `argv` holds a command (possibly empty).
+pub fn process_inline_buffer(server: &mut Server, c: &mut Client) -> bool {
+    let data = &c.querybuf[c.qb_pos..c.qb_end];
+    let Some(nl) = memchr(b'\n', data) else {
+        if data.len() > PROTO_INLINE_MAX_SIZE {
+            c.add_reply_error("Protocol error: too big inline request");
+            set_protocol_error(server, "too big inline request", c);
+        }
+        return false;
+    };
+    let mut linefeed_chars = 1;
+    let mut end = nl;
+    if end > 0 && data[end - 1] == b'\r' {
+        end -= 1;
+        linefeed_chars += 1;
+    }
+    let Some(args) = crate::sds::sds_split_args(&data[..end]) else {
+        c.add_reply_error("Protocol error: unbalanced quotes in request");
+        set_protocol_error(server, "unbalanced quotes in inline request", c);
+        return false;
+    };
+    if end != 0 && c.flags & CLIENT_MASTER != 0 {
+        server.server_log(
+            crate::server::LL_WARNING,
+            "WARNING: Receiving inline protocol from master, master stream corruption? Closing the master connection and discarding the cached master.",
+        );
+        set_protocol_error(server, "Master using the inline protocol. Desync?", c);
+        return false;
+    }
+    c.qb_pos += end + linefeed_chars;
+    c.argv_len_sum = args.iter().map(|a| a.len()).sum();
+    c.argv = args;
+    true
+}
+
+/// `setProtocolError`: logs the offending input at verbose level and closes
+/// the client after the error reply.
+fn set_protocol_error(server: &mut Server, errstr: &str, c: &mut Client) {
+    if server.config.loglevel_at_most_verbose() || c.flags & CLIENT_MASTER != 0 {
+        let info = server.cat_client_info_string(c);
+        let data = &c.querybuf[c.qb_pos..c.qb_end];
+        let sample = if data.len() < 128 {
+            format!("Query buffer during protocol error: '{}'", printable(data))
+        } else {
+            format!(
+                "Query buffer during protocol error: '{}' (... more {} bytes ...) '{}'",
+                printable(&data[..64]),
+                data.len() - 128,
+                printable(&data[data.len() - 64..])
+            )
+        };
+        let level = if c.flags & CLIENT_MASTER != 0 {
+            crate::server::LL_WARNING
+        } else {
+            LL_VERBOSE
+        };
+        server.server_log(level, &format!("Protocol error ({errstr}) from client: {info}. {sample}"));
+    }
+    c.flags |= CLIENT_CLOSE_AFTER_REPLY | CLIENT_PROTOCOL_ERROR;
+}
+
+fn printable(b: &[u8]) -> String {
+    b.iter()
+        .map(|&ch| if (0x20..0x7f).contains(&ch) { ch as char } else { '.' })
+        .collect()
+}
+
+#[inline]
+fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
+    hay.iter().position(|&b| b == needle)
+}
+
+/// `processMultibulkBuffer`: RESP arrays of bulk strings. Returns true when
+/// a whole command is in `argv`.
+pub fn process_multibulk_buffer(server: &mut Server, c: &mut Client) -> bool {
+    if c.multibulklen == 0 {
+        let data = &c.querybuf[c.qb_pos..c.qb_end];
+        let Some(cr) = memchr(b'\r', data) else {
+            if data.len() > PROTO_INLINE_MAX_SIZE {
+                c.add_reply_error("Protocol error: too big mbulk count string");
+                set_protocol_error(server, "too big mbulk count string", c);
+            }
+            return false;
+        };
+        // The \n must be there too.
+        if cr + 1 >= data.len() {
+            return false;
+        }
+        let ll = string2ll(&data[1..cr]);
+        match ll {
+            Some(ll) if ll <= i32::MAX as i64 => {
+                if ll > 10 && server.auth_required(c) {
+                    c.add_reply_error("Protocol error: unauthenticated multibulk length");
+                    set_protocol_error(server, "unauth mbulk count", c);
+                    return false;
+                }
+                c.qb_pos += cr + 2;
+                if ll <= 0 {
+                    return true;
+                }
+                c.multibulklen = ll;
+                c.argv.clear();
+                c.argv.reserve(ll.min(1024) as usize);
+                c.argv_len_sum = 0;
+            }
+            _ => {
+                c.add_reply_error("Protocol error: invalid multibulk length");
+                set_protocol_error(server, "invalid mbulk count", c);
+                return false;
+            }
+        }
+    }
+
+    while c.multibulklen > 0 {
+        if c.bulklen == -1 {
+            let data = &c.querybuf[c.qb_pos..c.qb_end];
+            let Some(cr) = memchr(b'\r', data) else {
+                if data.len() > PROTO_INLINE_MAX_SIZE {
+                    c.add_reply_error("Protocol error: too big bulk count string");
+                    set_protocol_error(server, "too big bulk count string", c);
+                    return false;
+                }
+                break;
+            };
+            if cr + 1 >= data.len() {
+                break;
+            }
+            if data[0] != b'$' {
+                let got = data[0] as char;
+                c.add_reply_error(&format!("Protocol error: expected '$', got '{got}'"));
+                set_protocol_error(server, "expected $ but got something else", c);
+                return false;
+            }
+            let ll = string2ll(&data[1..cr]);
+            let max = server.config.proto_max_bulk_len;
+            match ll {
+                Some(ll) if ll >= 0 && (c.flags & CLIENT_MASTER != 0 || ll <= max) => {
+                    if ll > 16384 && server.auth_required(c) {
+                        c.add_reply_error("Protocol error: unauthenticated bulk length");
+                        set_protocol_error(server, "unauth bulk length", c);
+                        return false;
+                    }
+                    c.qb_pos += cr + 2;
+                    c.bulklen = ll;
+                    // Make room for a big argument at once so that it is read
+                    // without reallocations (sdsMakeRoomForNonGreedy).
+                    if ll as usize >= PROTO_MBULK_BIG_ARG {
+                        let need = c.qb_pos + ll as usize + 2;
+                        if c.querybuf.len() < need {
+                            c.querybuf.resize(need, 0);
+                        }
+                    }
+                }
+                _ => {
+                    c.add_reply_error("Protocol error: invalid bulk length");
+                    set_protocol_error(server, "invalid bulk length", c);
+                    return false;
+                }
+            }
+        }
+        let bulklen = c.bulklen as usize;
+        if c.qb_end - c.qb_pos < bulklen + 2 {
+            break;
+        }
+        let arg = c.querybuf[c.qb_pos..c.qb_pos + bulklen].to_vec();
+        c.argv_len_sum += bulklen;
+        c.argv.push(arg);
+        c.qb_pos += bulklen + 2;
+        c.bulklen = -1;
+        c.multibulklen -= 1;
+    }
+    c.multibulklen == 0
+}
+
+// ----------------------------------------------------------------------
+// Writing.
+// ----------------------------------------------------------------------
+
+/// `writeToClient`: writes as much of the pending output as the socket takes,
+/// at most `NET_MAX_WRITES_PER_EVENT` bytes. Returns false if the client
+/// must be freed (write error, or CLOSE_AFTER_REPLY with everything sent).
+pub fn write_to_client(server: &mut Server, c: &mut Client) -> bool {
+    let mut totwritten = 0usize;
+    let Some(conn) = c.conn.as_mut() else {
+        return false;
+    };
+    while !c.buf.is_empty() || !c.reply.is_empty() {
+        let chunk: &[u8] = if !c.buf.is_empty() {
+            &c.buf[c.sentlen..]
+        } else {
+            let front = &c.reply[0];
+            if front.is_empty() {
+                let cap = front.capacity();
+                c.reply.pop_front();
+                c.reply_base += 1;
+                c.reply_bytes = c.reply_bytes.saturating_sub(cap);
+                c.sentlen = 0;
+                continue;
+            }
+            &front[c.sentlen..]
+        };
+        match conn.write(chunk) {
+            Ok(n) => {
+                c.sentlen += n;
+                totwritten += n;
+                if !c.buf.is_empty() {
+                    if c.sentlen == c.buf.len() {
+                        c.buf.clear();
+                        c.sentlen = 0;
+                    }
+                } else if c.sentlen == c.reply[0].len() {
+                    let cap = c.reply[0].capacity();
+                    c.reply.pop_front();
+                    c.reply_base += 1;
+                    c.reply_bytes = c.reply_bytes.saturating_sub(cap);
+                    c.sentlen = 0;
+                }
+                // Give other clients a chance, unless we are a master
+                // feeding replicas (a replica's output may be huge).
+                if totwritten > NET_MAX_WRITES_PER_EVENT && c.flags & CLIENT_SLAVE == 0 {
+                    break;
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                server.server_log(LL_VERBOSE, &format!("Error writing to client: {e}"));
+                return false;
+            }
+        }
+    }
+    server.stat_net_output_bytes += totwritten as u64;
+    if totwritten > 0 && c.flags & CLIENT_MASTER == 0 {
+        c.lastinteraction = server.unixtime;
+    }
+    if !c.has_pending_replies() {
+        c.sentlen = 0;
+        // Drop the write handler once everything is out.
+        set_writable_interest(server, c, false);
+        if c.flags & CLIENT_CLOSE_AFTER_REPLY != 0 {
+            return false;
+        }
+    } else {
+        set_writable_interest(server, c, true);
+    }
+    true
+}
+
+/// Adds or removes `AE_WRITABLE` for a client's socket.
+fn set_writable_interest(server: &mut Server, c: &mut Client, on: bool) {
+    if let (Some(conn), Some(token)) = (c.conn.as_mut(), c.token) {
+        let mask = if on { AE_READABLE | AE_WRITABLE } else { AE_READABLE };
+        if server.el.ae_get_file_events(token) != mask {
+            let _ = server.el.ae_set_file_event_mask(conn.source(), token, mask);
+        }
+    }
+}
+
+/// `sendReplyToClient`: the writable handler.
+pub fn send_reply_to_client(server: &mut Server, slot: usize) {
+    let Some(mut c) = server.take_client(slot) else {
+        return;
+    };
+    let alive = write_to_client(server, &mut c);
+    server.put_client_back(c, alive);
+}
+
+/// `handleClientsWithPendingWrites`: called from `before_sleep`, writes each
+/// client that got replies during this turn once.
+pub fn handle_clients_with_pending_writes(server: &mut Server) -> usize {
+    let pending = std::mem::take(&mut server.clients_pending_write);
+    let processed = pending.len();
+    for slot in pending {
+        let Some(mut c) = server.take_client(slot) else {
+            continue;
+        };
+        c.flags &= !CLIENT_PENDING_WRITE;
+        let alive = if c.flags & CLIENT_CLOSE_ASAP != 0 {
+            true
+        } else {
+            write_to_client(server, &mut c)
+        };
+        server.put_client_back(c, alive);
+    }
+    processed
+}
+
+/// `putClientInPendingWriteQueue`.
+pub fn put_client_in_pending_write_queue(server: &mut Server, c: &mut Client) {
+    if c.flags & CLIENT_PENDING_WRITE == 0 && c.conn.is_some() && c.has_pending_replies() {
+        c.flags |= CLIENT_PENDING_WRITE;
+        server.clients_pending_write.push(c.slot);
+    }
+}
+
+/// Local and peer addresses of an accepted TCP connection, formatted.
+pub fn tcp_addrs(stream: &mio::net::TcpStream, peer: SocketAddr) -> (String, String) {
+    let local = stream
+        .local_addr()
+        .map(|a| crate::anet::anet_format_addr(&a))
+        .unwrap_or_default();
+    (crate::anet::anet_format_addr(&peer), local)
+}
