@@ -133,24 +133,37 @@ use crate::{db, server as srv, t_string};
 
 /// Every command, grouped as in the Redis documentation.
 pub static COMMAND_TABLE: &[RedisCommand] = &[
-    // connection
+    // ---- connection (server.c, networking.c) ----
     cmd("ping", srv::ping_command, -1, CMD_FAST | CMD_SENTINEL, NOKEYS, "connection"),
     cmd("echo", srv::echo_command, 2, CMD_FAST, NOKEYS, "connection"),
     cmd("select", db::select_command, 2, CMD_LOADING | CMD_STALE | CMD_FAST, NOKEYS, "connection"),
-    // generic
+    // ---- end of connection ----
+
+    // ---- generic keyspace (db.c, expire.c, object.c) ----
     cmd("del", db::del_command, -2, CMD_WRITE, ALLKEYS, "generic"),
     cmd("unlink", db::unlink_command, -2, CMD_WRITE | CMD_FAST, ALLKEYS, "generic"),
     cmd("exists", db::exists_command, -2, CMD_READONLY | CMD_FAST, ALLKEYS, "generic"),
     cmd("type", db::type_command, 2, CMD_READONLY | CMD_FAST, KEY1, "generic"),
-    // server
     cmd("dbsize", db::dbsize_command, 1, CMD_READONLY | CMD_FAST, NOKEYS, "server"),
     cmd("flushdb", db::flushdb_command, -1, CMD_WRITE, NOKEYS, "server"),
     cmd("flushall", db::flushall_command, -1, CMD_WRITE, NOKEYS, "server"),
-    // string
+    // ---- end of generic keyspace ----
+
+    // ---- string (t_string.c) ----
     cmd("get", t_string::get_command, 2, CMD_READONLY | CMD_FAST, KEY1, "string"),
     cmd("set", t_string::set_command, -3, CMD_WRITE | CMD_DENYOOM, KEY1, "string"),
     cmd("incr", t_string::incr_command, 2, CMD_WRITE | CMD_DENYOOM | CMD_FAST, KEY1, "string"),
     cmd("mset", t_string::mset_command, -3, CMD_WRITE | CMD_DENYOOM, (1, -1, 2), "string"),
+    // ---- end of string ----
+
+    // ---- bitmap (bitops.c) ----
+    // ---- end of bitmap ----
+
+    // ---- server (server.c, config.c, networking.c: INFO, CONFIG, CLIENT, COMMAND...) ----
+    // ---- end of server ----
+
+    // ---- introspection (slowlog.c, latency.c, object.c MEMORY, debug.c) ----
+    // ---- end of introspection ----
 ];
 
 /// A command or subcommand as the server uses it.
