@@ -134,26 +134,110 @@ use crate::{db, server as srv, t_string};
 /// Every command, grouped as in the Redis documentation.
 pub static COMMAND_TABLE: &[RedisCommand] = &[
     // ---- connection (server.c, networking.c) ----
-    cmd("ping", srv::ping_command, -1, CMD_FAST | CMD_SENTINEL, NOKEYS, "connection"),
+    cmd(
+        "ping",
+        srv::ping_command,
+        -1,
+        CMD_FAST | CMD_SENTINEL,
+        NOKEYS,
+        "connection",
+    ),
     cmd("echo", srv::echo_command, 2, CMD_FAST, NOKEYS, "connection"),
-    cmd("select", db::select_command, 2, CMD_LOADING | CMD_STALE | CMD_FAST, NOKEYS, "connection"),
+    cmd(
+        "select",
+        db::select_command,
+        2,
+        CMD_LOADING | CMD_STALE | CMD_FAST,
+        NOKEYS,
+        "connection",
+    ),
     // ---- end of connection ----
 
     // ---- generic keyspace (db.c, expire.c, object.c) ----
     cmd("del", db::del_command, -2, CMD_WRITE, ALLKEYS, "generic"),
-    cmd("unlink", db::unlink_command, -2, CMD_WRITE | CMD_FAST, ALLKEYS, "generic"),
-    cmd("exists", db::exists_command, -2, CMD_READONLY | CMD_FAST, ALLKEYS, "generic"),
-    cmd("type", db::type_command, 2, CMD_READONLY | CMD_FAST, KEY1, "generic"),
-    cmd("dbsize", db::dbsize_command, 1, CMD_READONLY | CMD_FAST, NOKEYS, "server"),
-    cmd("flushdb", db::flushdb_command, -1, CMD_WRITE, NOKEYS, "server"),
-    cmd("flushall", db::flushall_command, -1, CMD_WRITE, NOKEYS, "server"),
+    cmd(
+        "unlink",
+        db::unlink_command,
+        -2,
+        CMD_WRITE | CMD_FAST,
+        ALLKEYS,
+        "generic",
+    ),
+    cmd(
+        "exists",
+        db::exists_command,
+        -2,
+        CMD_READONLY | CMD_FAST,
+        ALLKEYS,
+        "generic",
+    ),
+    cmd(
+        "type",
+        db::type_command,
+        2,
+        CMD_READONLY | CMD_FAST,
+        KEY1,
+        "generic",
+    ),
+    cmd(
+        "dbsize",
+        db::dbsize_command,
+        1,
+        CMD_READONLY | CMD_FAST,
+        NOKEYS,
+        "server",
+    ),
+    cmd(
+        "flushdb",
+        db::flushdb_command,
+        -1,
+        CMD_WRITE,
+        NOKEYS,
+        "server",
+    ),
+    cmd(
+        "flushall",
+        db::flushall_command,
+        -1,
+        CMD_WRITE,
+        NOKEYS,
+        "server",
+    ),
     // ---- end of generic keyspace ----
 
     // ---- string (t_string.c) ----
-    cmd("get", t_string::get_command, 2, CMD_READONLY | CMD_FAST, KEY1, "string"),
-    cmd("set", t_string::set_command, -3, CMD_WRITE | CMD_DENYOOM, KEY1, "string"),
-    cmd("incr", t_string::incr_command, 2, CMD_WRITE | CMD_DENYOOM | CMD_FAST, KEY1, "string"),
-    cmd("mset", t_string::mset_command, -3, CMD_WRITE | CMD_DENYOOM, (1, -1, 2), "string"),
+    cmd(
+        "get",
+        t_string::get_command,
+        2,
+        CMD_READONLY | CMD_FAST,
+        KEY1,
+        "string",
+    ),
+    cmd(
+        "set",
+        t_string::set_command,
+        -3,
+        CMD_WRITE | CMD_DENYOOM,
+        KEY1,
+        "string",
+    ),
+    cmd(
+        "incr",
+        t_string::incr_command,
+        2,
+        CMD_WRITE | CMD_DENYOOM | CMD_FAST,
+        KEY1,
+        "string",
+    ),
+    cmd(
+        "mset",
+        t_string::mset_command,
+        -3,
+        CMD_WRITE | CMD_DENYOOM,
+        (1, -1, 2),
+        "string",
+    ),
     // ---- end of string ----
 
     // ---- bitmap (bitops.c) ----
@@ -205,7 +289,9 @@ pub fn populate_command_table() -> Commands {
         commands.by_name.insert(def.name.as_bytes().to_vec(), idx);
         for sub in def.subcommands {
             let sidx = commands.add(sub, format!("{}|{}", def.name, sub.name), Some(idx));
-            commands.list[idx].subcommands.insert(sub.name.as_bytes().to_vec(), sidx);
+            commands.list[idx]
+                .subcommands
+                .insert(sub.name.as_bytes().to_vec(), sidx);
         }
     }
     commands
