@@ -867,7 +867,7 @@ pub fn process_inline_buffer(server: &mut Server, c: &mut Client) -> bool {
 /// `setProtocolError`: logs the offending input at verbose level and closes
 /// the client after the error reply.
 fn set_protocol_error(server: &mut Server, errstr: &str, c: &mut Client) {
-    if server.config.loglevel_at_most_verbose() || c.flags & CLIENT_MASTER != 0 {
+    if (server.config.loglevel as i32) <= LL_VERBOSE || c.flags & CLIENT_MASTER != 0 {
         let info = server.cat_client_info_string(c);
         let data = &c.querybuf[c.qb_pos..c.qb_end];
         let sample = if data.len() < 128 {

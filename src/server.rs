@@ -221,7 +221,7 @@ impl Server {
 
     /// `authRequired`.
     pub fn auth_required(&self, c: &Client) -> bool {
-        !c.authenticated && self.config.requirepass_is_set()
+        !c.authenticated && self.config.requirepass.is_some()
     }
 
     /// Whether CLIENT PAUSE keeps this client from running commands now.
@@ -388,8 +388,7 @@ fn listen_to_port(server: &mut Server) -> Result<(), String> {
             }
         }
     }
-    if !server.config.unixsocket.is_empty() {
-        let path = server.config.unixsocket.clone();
+    if let Some(path) = server.config.unixsocket.clone() {
         let mut l = crate::anet::anet_unix_server(
             &path,
             server.config.unixsocketperm as u32,
@@ -444,17 +443,14 @@ fn accept_tcp_handler(server: &mut Server, idx: usize) {
     }
 }
 
-/// The protected-mode part of `acceptCommonHandler`: with no password and
-/// no explicit bind, only loopback clients are served.
+/// The protected-mode part of `clientAcceptHandler`: while the default user
+/// has no password, only loopback clients are served.
 fn check_protected_mode(
     server: &mut Server,
     stream: &mio::net::TcpStream,
     peer: &std::net::SocketAddr,
 ) -> bool {
-    if !server.config.protected_mode
-        || server.config.requirepass_is_set()
-        || server.config.bind_is_explicit()
-    {
+    if !server.config.protected_mode || server.config.requirepass.is_some() {
         return true;
     }
     let ip = match peer.ip() {
@@ -467,7 +463,7 @@ fn check_protected_mode(
     if ip.is_loopback() {
         return true;
     }
-    let err = "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+    let err = "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
     let mut s: &mio::net::TcpStream = stream;
     let _ = std::io::Write::write(&mut s, err.as_bytes());
     server.stat_rejected_conn += 1;
@@ -482,7 +478,7 @@ fn accept_unix_handler(server: &mut Server) {
         };
         match l.accept() {
             Ok((stream, _)) => {
-                let path = server.config.unixsocket.clone();
+                let path = server.config.unixsocket.clone().unwrap_or_default();
                 server.server_log(LL_VERBOSE, &format!("Accepted connection to {path}"));
                 networking::accept_common_handler(
                     server,
@@ -728,7 +724,10 @@ pub fn process_command(server: &mut Server, c: &mut Client) {
         return;
     }
     if flags & commands::CMD_PROTECTED != 0
-        && !allow_protected_action(server.config.enable_debug_command_mode(), c)
+        && !crate::config::allow_protected_action(
+            server.config.enable_debug_command,
+            is_local_client(c),
+        )
     {
         reject_command(
             server,
@@ -748,17 +747,11 @@ pub fn process_command(server: &mut Server, c: &mut Client) {
     call(server, c, idx);
 }
 
-/// `allowProtectedAction`: `yes`, or `local` from a loopback/unix client.
-fn allow_protected_action(mode: u8, c: &Client) -> bool {
-    match mode {
-        1 => true,
-        2 => {
-            c.flags & networking::CLIENT_UNIX_SOCKET != 0
-                || c.addr.starts_with("127.")
-                || c.addr.starts_with("[::1]")
-        }
-        _ => false,
-    }
+/// `islocalClient`: unix socket or loopback peer.
+fn is_local_client(c: &Client) -> bool {
+    c.flags & networking::CLIENT_UNIX_SOCKET != 0
+        || c.addr.starts_with("127.0.0.1:")
+        || c.addr.starts_with("[::1]:")
 }
 
 /// `call`: runs the command, times it and updates the statistics.
@@ -795,11 +788,11 @@ fn update_error_stats(server: &mut Server, c: &mut Client) {
 /// `prepareForShutdown`: here only the parts that exist so far.
 pub fn prepare_for_shutdown(server: &mut Server, _flags: u32) -> Result<(), String> {
     server.server_log(LL_WARNING, "User requested shutdown...");
-    if !server.config.pidfile.is_empty() {
-        let _ = std::fs::remove_file(&server.config.pidfile);
+    if let Some(pidfile) = &server.config.pidfile {
+        let _ = std::fs::remove_file(pidfile);
     }
-    if !server.config.unixsocket.is_empty() {
-        let _ = std::fs::remove_file(&server.config.unixsocket);
+    if let Some(path) = &server.config.unixsocket {
+        let _ = std::fs::remove_file(path);
     }
     server.server_log(LL_WARNING, "Redis is now ready to exit, bye bye...");
     Ok(())
@@ -906,39 +899,28 @@ fn check_shutdown_signal(server: &mut Server) {
 /// The process entry point.
 pub fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let mut config_file: Option<String> = None;
-    let mut from_stdin = false;
-    let mut j = 1;
-    if args.len() >= 2 {
-        match args[1].as_str() {
-            "-v" | "--version" => {
-                println!("{}", version());
-                std::process::exit(0);
-            }
-            "-h" | "--help" => usage(),
-            "--test-memory" => {
-                eprintln!("--test-memory is not supported by redis-mio: use memtester or the real redis-server for a memory test.");
-                std::process::exit(1);
-            }
-            _ => {}
+    match args.get(1).map(String::as_str) {
+        Some("-v") | Some("--version") => {
+            println!("{}", version());
+            std::process::exit(0);
         }
-        if !args[1].starts_with('-') {
-            config_file = Some(args[1].clone());
-            j = 2;
+        Some("-h") | Some("--help") => usage(),
+        Some("--test-memory") => {
+            eprintln!("--test-memory is not supported by redis-mio: use memtester or the real redis-server for a memory test.");
+            std::process::exit(1);
         }
+        _ => {}
     }
-    let rest = &args[j..];
-    if rest.iter().any(|a| a == "-") {
-        from_stdin = true;
-    }
-    let options = crate::config::options_from_argv(rest);
-
+    let cl = crate::config::parse_command_line(&args);
+    let config_file = cl.config_file;
     let mut config = Config::default();
-    if let Err(e) = config.load_server_config(config_file.as_deref(), from_stdin, &options) {
+    if let Err(e) =
+        config.load_server_config(config_file.as_deref(), cl.config_from_stdin, &cl.options)
+    {
         eprint!("{e}");
         std::process::exit(1);
     }
-    set_log_config(config.verbosity(), &config.logfile);
+    set_log_config(config.loglevel as i32, &config.logfile);
     setup_signal_handlers();
 
     server_log_raw(LL_WARNING, "oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo");
@@ -968,8 +950,8 @@ pub fn main() {
             std::process::exit(1);
         }
     };
-    if !server.config.pidfile.is_empty() {
-        let _ = std::fs::write(&server.config.pidfile, format!("{}\n", std::process::id()));
+    if let Some(pidfile) = &server.config.pidfile {
+        let _ = std::fs::write(pidfile, format!("{}\n", std::process::id()));
     }
     server_log_raw(
         LL_NOTICE,
