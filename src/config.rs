@@ -22,6 +22,10 @@ pub struct Config {
     pub enable_debug_command: u8,
     pub cluster_enabled: bool,
     pub active_expire_effort: i64,
+    pub slowlog_log_slower_than: i64,
+    pub slowlog_max_len: i64,
+    pub latency_monitor_threshold: i64,
+    pub latency_tracking: bool,
     bind_explicit: bool,
 }
 
@@ -49,6 +53,10 @@ impl Default for Config {
             enable_debug_command: 0,
             cluster_enabled: false,
             active_expire_effort: 1,
+            slowlog_log_slower_than: 10000,
+            slowlog_max_len: 128,
+            latency_monitor_threshold: 0,
+            latency_tracking: true,
             bind_explicit: false,
         }
     }
@@ -110,6 +118,14 @@ impl Config {
                 "maxclients" => self.maxclients = v.parse().unwrap_or(10000),
                 "databases" => self.databases = v.parse().unwrap_or(16),
                 "hz" => self.hz = v.parse().unwrap_or(10),
+                "slowlog-log-slower-than" => {
+                    self.slowlog_log_slower_than = v.parse().unwrap_or(10000)
+                }
+                "slowlog-max-len" => self.slowlog_max_len = v.parse().unwrap_or(128),
+                "latency-monitor-threshold" => {
+                    self.latency_monitor_threshold = v.parse().unwrap_or(0)
+                }
+                "latency-tracking" => self.latency_tracking = v == "yes",
                 "logfile" => self.logfile = v,
                 "pidfile" => self.pidfile = v,
                 "requirepass" => self.requirepass = v,
