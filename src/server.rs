@@ -137,6 +137,9 @@ pub struct CommandStats {
     pub microseconds: u64,
     pub rejected_calls: u64,
     pub failed_calls: u64,
+    /// Durations of the calls (LATENCY HISTOGRAM, INFO latencystats),
+    /// allocated on the first call while `latency-tracking` is on.
+    pub latency_histogram: Option<Box<crate::latency::LatencyHistogram>>,
 }
 
 /// The global state, as `struct redisServer`.
@@ -191,6 +194,9 @@ pub struct Server {
     pub stat_client_outbuf_limit_disconnections: u64,
     pub stat_total_error_replies: u64,
     pub errors: std::collections::BTreeMap<Vec<u8>, u64>,
+
+    pub slowlog: crate::slowlog::Slowlog,
+    pub latency: crate::latency::LatencyMonitor,
 }
 
 impl Server {
@@ -340,6 +346,8 @@ pub fn init_server(config: Config) -> Result<Server, String> {
         stat_client_outbuf_limit_disconnections: 0,
         stat_total_error_replies: 0,
         errors: Default::default(),
+        slowlog: Default::default(),
+        latency: Default::default(),
     };
     listen_to_port(&mut server)?;
     let hz = server.config.hz;
@@ -763,12 +771,37 @@ pub fn call(server: &mut Server, c: &mut Client, idx: usize) {
     proc_(server, c);
     let duration = (ustime() - start).max(0) as u64;
     let failed = !c.pending_errors.is_empty();
+    let cmd_flags = server.commands.list[idx].flags;
+    let blocked = c.flags & networking::CLIENT_BLOCKED != 0;
+
+    // The latency this command caused the whole loop, and the slowlog
+    // (a blocked command is logged when it is unblocked).
+    let event = if cmd_flags & commands::CMD_FAST != 0 {
+        "fast-command"
+    } else {
+        "command"
+    };
+    crate::latency::latency_add_sample_if_needed(server, event, (duration / 1000) as i64);
+    if !blocked {
+        if cmd_flags & commands::CMD_SKIP_SLOWLOG == 0 {
+            crate::slowlog::slowlog_push_entry_if_needed(server, c, duration as i64);
+        }
+        c.original_argv = None;
+    }
+
     {
+        let tracking = server.config.latency_tracking;
         let stats = &mut server.commands.list[idx].stats;
         stats.calls += 1;
         stats.microseconds += duration;
         if failed {
             stats.failed_calls += 1;
+        }
+        if tracking && !blocked {
+            stats
+                .latency_histogram
+                .get_or_insert_with(Default::default)
+                .record((duration * 1000) as i64);
         }
     }
     if failed {
@@ -825,8 +858,10 @@ pub fn ping_command(_server: &mut Server, c: &mut Client) {
 
 /// ECHO message
 pub fn echo_command(_server: &mut Server, c: &mut Client) {
+    // Borrowed out and put back: the slowlog still needs the argument.
     let m = std::mem::take(&mut c.argv[1]);
     c.add_reply_bulk(&m);
+    c.argv[1] = m;
 }
 
 // ----------------------------------------------------------------------
