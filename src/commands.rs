@@ -246,6 +246,7 @@ pub static COMMAND_TABLE: &[RedisCommand] = &[
     // ---- end of bitmap ----
 
     // ---- server (server.c, config.c, networking.c: INFO, CONFIG, CLIENT, COMMAND...) ----
+    container("config", -2, 0, "server", CONFIG_SUBCOMMANDS),
     // ---- end of server ----
 
     // ---- introspection (slowlog.c, latency.c, object.c MEMORY, debug.c) ----
@@ -410,6 +411,44 @@ pub static COMMAND_TABLE: &[RedisCommand] = &[
         ],
     ),
     // ---- end of introspection ----
+];
+
+use crate::config::command as cfg;
+
+/// CONFIG subcommands (config.c).
+static CONFIG_SUBCOMMANDS: &[RedisCommand] = &[
+    cmd(
+        "get",
+        cfg::config_get_command,
+        -3,
+        CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
+        NOKEYS,
+        "server",
+    ),
+    cmd(
+        "help",
+        cfg::config_help_command,
+        2,
+        CMD_LOADING | CMD_STALE,
+        NOKEYS,
+        "server",
+    ),
+    cmd(
+        "rewrite",
+        cfg::config_rewrite_command,
+        2,
+        CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
+        NOKEYS,
+        "server",
+    ),
+    cmd(
+        "set",
+        cfg::config_set_command,
+        -4,
+        CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
+        NOKEYS,
+        "server",
+    ),
 ];
 
 /// A command or subcommand as the server uses it.

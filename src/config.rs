@@ -24,6 +24,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
+pub mod command;
 mod helpers;
 mod rewrite;
 mod special;
@@ -690,7 +691,7 @@ standard_configs! {
         /// Let I/O threads also read and parse queries.
         "io-threads-do-reads", None, DEBUG_CONFIG | IMMUTABLE_CONFIG, Bool(), io_threads_do_reads: bool = false, None, None, todo;
         /// Print the ASCII logo even when logging to a file.
-        "always-show-logo", None, IMMUTABLE_CONFIG, Bool(), always_show_logo: bool = false, None, None, todo;
+        "always-show-logo", None, IMMUTABLE_CONFIG, Bool(), always_show_logo: bool = false, None, None, live;
         /// Refuse non-local clients when no password and no bind are set.
         "protected-mode", None, MODIFIABLE_CONFIG, Bool(), protected_mode: bool = true, None, None, live;
         /// Compress strings with LZF in RDB files.
