@@ -132,7 +132,7 @@ pub fn active_expire_cycle(server: &mut Server, cycle_type: u8) {
                     (d.avg_ttl / 50) * 49 + avg / 50
                 };
             }
-            if iteration % 16 == 0 && ustime() - start > timelimit {
+            if iteration.is_multiple_of(16) && ustime() - start > timelimit {
                 timelimit_exit = true;
                 server.expire_state.stat_expired_time_cap_reached_count += 1;
                 break;

@@ -237,7 +237,7 @@ pub fn incr_command(server: &mut Server, c: &mut Client) {
 
 /// MSET key value [key value ...]
 pub fn mset_command(server: &mut Server, c: &mut Client) {
-    if c.argv.len() % 2 == 0 {
+    if c.argv.len().is_multiple_of(2) {
         c.add_reply_error_arity("mset");
         return;
     }

@@ -24,7 +24,7 @@ pub fn config_get_command(server: &mut Server, c: &mut Client) {
 
 /// CONFIG SET directive value [directive value ...]
 pub fn config_set_command(server: &mut Server, c: &mut Client) {
-    if c.argv.len() % 2 == 1 {
+    if !c.argv.len().is_multiple_of(2) {
         c.add_reply_syntax_error();
         return;
     }
