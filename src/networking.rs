@@ -1155,10 +1155,60 @@ pub fn handle_clients_with_pending_writes(server: &mut Server) -> usize {
 
 /// `putClientInPendingWriteQueue`.
 pub fn put_client_in_pending_write_queue(server: &mut Server, c: &mut Client) {
+    if close_client_on_output_buffer_limit_reached(server, c) {
+        return;
+    }
     if c.flags & CLIENT_PENDING_WRITE == 0 && c.conn.is_some() && c.has_pending_replies() {
         c.flags |= CLIENT_PENDING_WRITE;
         server.clients_pending_write.push(c.slot);
     }
+}
+
+/// `checkClientOutputBufferLimits`: true when the client is over its hard
+/// limit, or has been over its soft limit for longer than allowed.
+pub fn check_client_output_buffer_limits(server: &Server, c: &mut Client) -> bool {
+    let used = c.output_buffer_memory_usage() as u64;
+    // A master's replies are limited like a normal client's.
+    let class = match c.client_type() {
+        CLIENT_TYPE_MASTER => CLIENT_TYPE_NORMAL,
+        t => t,
+    };
+    let limit = &server.config.client_obuf_limits[class];
+    let hard = limit.hard_limit_bytes != 0 && used >= limit.hard_limit_bytes;
+    let mut soft = limit.soft_limit_bytes != 0 && used >= limit.soft_limit_bytes;
+    if soft {
+        if c.obuf_soft_limit_reached_time == 0 {
+            // The clock starts now: not over the limit yet.
+            c.obuf_soft_limit_reached_time = server.unixtime;
+            soft = false;
+        } else if server.unixtime - c.obuf_soft_limit_reached_time <= limit.soft_limit_seconds {
+            soft = false;
+        }
+    } else {
+        c.obuf_soft_limit_reached_time = 0;
+    }
+    soft || hard
+}
+
+/// `closeClientOnOutputBufferLimitReached`: schedules the client for
+/// closing when it is over its output buffer limits. Returns true if so.
+pub fn close_client_on_output_buffer_limit_reached(server: &mut Server, c: &mut Client) -> bool {
+    if c.conn.is_none() || c.reply_bytes == 0 || c.flags & CLIENT_CLOSE_ASAP != 0 {
+        return false;
+    }
+    if !check_client_output_buffer_limits(server, c) {
+        return false;
+    }
+    let info = server.cat_client_info_string(c);
+    server.server_log(
+        crate::server::LL_WARNING,
+        &format!(
+            "Client {info} scheduled to be closed ASAP for overcoming of output buffer limits."
+        ),
+    );
+    free_client_async(server, c);
+    server.stat_client_outbuf_limit_disconnections += 1;
+    true
 }
 
 /// Local and peer addresses of an accepted TCP connection, formatted.

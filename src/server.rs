@@ -704,6 +704,8 @@ fn databases_cron(server: &mut Server) {
 /// `processCommandAndResetClient`.
 pub fn process_command_and_reset_client(server: &mut Server, c: &mut Client) {
     process_command(server, c);
+    // C checks on every reply block; once per command bounds the same.
+    networking::close_client_on_output_buffer_limit_reached(server, c);
     if c.flags & networking::CLIENT_BLOCKED == 0 {
         c.reset_client();
     }
