@@ -990,6 +990,53 @@ fn redis_ascii_art(server: &Server) {
     server_log_raw_text(&banner);
 }
 
+/// `redisIsSupervised`: whether an init system runs us (then we must not
+/// fork away from it). Notifying it of readiness is not done yet.
+fn redis_is_supervised(mode: crate::config::SupervisedMode) -> bool {
+    use crate::config::SupervisedMode;
+    match mode {
+        SupervisedMode::No => false,
+        SupervisedMode::Upstart | SupervisedMode::Systemd => true,
+        SupervisedMode::Auto => {
+            std::env::var_os("UPSTART_JOB").is_some() || std::env::var_os("NOTIFY_SOCKET").is_some()
+        }
+    }
+}
+
+/// `daemonize`: the parent exits, the child starts a new session and
+/// points its standard streams at /dev/null.
+fn daemonize() {
+    // SAFETY: called at start-up before any other thread or socket exists;
+    // fork, setsid, open and dup2 have no memory-safety preconditions.
+    unsafe {
+        if libc::fork() != 0 {
+            libc::_exit(0);
+        }
+        libc::setsid();
+        let fd = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR, 0);
+        if fd != -1 {
+            libc::dup2(fd, libc::STDIN_FILENO);
+            libc::dup2(fd, libc::STDOUT_FILENO);
+            libc::dup2(fd, libc::STDERR_FILENO);
+            if fd > libc::STDERR_FILENO {
+                libc::close(fd);
+            }
+        }
+    }
+}
+
+/// `createPidFile`: a daemon without `pidfile` uses Redis's default path.
+fn create_pid_file(server: &mut Server) {
+    let path = server
+        .config
+        .pidfile
+        .get_or_insert_with(|| "/var/run/redis.pid".to_string())
+        .clone();
+    if let Err(e) = std::fs::write(&path, format!("{}\n", std::process::id())) {
+        server.server_log(LL_WARNING, &format!("Failed to write PID file: {e}"));
+    }
+}
+
 /// The process entry point.
 pub fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -1013,6 +1060,10 @@ pub fn main() {
     {
         eprint!("{e}");
         std::process::exit(1);
+    }
+    let background = config.daemonize && !redis_is_supervised(config.supervised);
+    if background {
+        daemonize();
     }
     set_log_config(config.loglevel as i32, &config.logfile);
     setup_signal_handlers();
@@ -1044,8 +1095,8 @@ pub fn main() {
             std::process::exit(1);
         }
     };
-    if let Some(pidfile) = &server.config.pidfile {
-        let _ = std::fs::write(pidfile, format!("{}\n", std::process::id()));
+    if background || server.config.pidfile.is_some() {
+        create_pid_file(&mut server);
     }
     redis_ascii_art(&server);
     server_log_raw(LL_NOTICE, "Server initialized");

@@ -220,3 +220,50 @@ fn output_buffer_hard_limit_closes_the_client() {
     }
     assert!(got < 64 * 512 * 1024, "read {got} bytes");
 }
+
+#[test]
+fn daemonize_writes_the_pidfile_and_keeps_serving() {
+    let dir = std::env::temp_dir().join(format!("redis-mio-daemon-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pidfile = dir.join("r.pid");
+    let port = common::free_port();
+    let status = std::process::Command::new(common::server_binary())
+        .args([
+            "--port",
+            &port.to_string(),
+            "--daemonize",
+            "yes",
+            "--save",
+            "",
+        ])
+        .arg("--pidfile")
+        .arg(&pidfile)
+        .arg("--logfile")
+        .arg(dir.join("log.txt"))
+        .status()
+        .unwrap();
+    // The parent returns at once, the daemon goes on.
+    assert!(status.success());
+    let mut c = None;
+    for _ in 0..100 {
+        if let Ok(s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            drop(s);
+            c = Some(Client::connect(port));
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut c = c.expect("daemon listening");
+    let pid: i32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(c.cmd(&["PING"]), b"+PONG\r\n");
+    // SAFETY: signalling the daemon we started.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    assert!(c.is_closed());
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(!pidfile.exists(), "pidfile removed on shutdown");
+    let _ = std::fs::remove_dir_all(&dir);
+}
