@@ -22,6 +22,11 @@ pub struct Config {
     pub enable_debug_command: u8,
     pub cluster_enabled: bool,
     pub active_expire_effort: i64,
+    pub latency_tracking: bool,
+    pub latency_tracking_info_percentiles: Vec<f64>,
+    pub maxmemory: u64,
+    pub maxmemory_policy: String,
+    pub repl_backlog_size: i64,
     bind_explicit: bool,
 }
 
@@ -49,6 +54,11 @@ impl Default for Config {
             enable_debug_command: 0,
             cluster_enabled: false,
             active_expire_effort: 1,
+            latency_tracking: true,
+            latency_tracking_info_percentiles: vec![50.0, 99.0, 99.9],
+            maxmemory: 0,
+            maxmemory_policy: "noeviction".into(),
+            repl_backlog_size: 1024 * 1024,
             bind_explicit: false,
         }
     }

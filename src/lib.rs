@@ -11,17 +11,26 @@
 //! - `db`, `expire`, `object`, `dict`, `sds`: the keyspace and its values.
 //! - `t_string`: string commands.
 //! - `config`, `util`: configuration and shared helpers.
+//! - `acl`: the default user, AUTH, command categories.
+//! - `blocked`: clients waiting (for now: postponed by CLIENT PAUSE).
+//! - `replication`: replication IDs and the MONITOR feed.
+//! - `zmalloc`, `hdr_histogram`: memory accounting and latency histograms.
 
+pub mod acl;
 pub mod ae;
 pub mod anet;
+pub mod blocked;
 pub mod commands;
 pub mod config;
 pub mod db;
 pub mod dict;
 pub mod expire;
+pub mod hdr_histogram;
 pub mod networking;
 pub mod object;
+pub mod replication;
 pub mod sds;
 pub mod server;
 pub mod t_string;
 pub mod util;
+pub mod zmalloc;
