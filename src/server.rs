@@ -364,6 +364,7 @@ pub fn init_server(config: Config) -> Result<Server, String> {
         client_pause: Default::default(),
     };
     listen_to_port(&mut server)?;
+    info::cron_update_memory_stats(&mut server, true);
     let hz = server.config.hz;
     server.el.ae_create_time_event(1000 / hz.max(1) as u64, TimeProc::ServerCron);
     Ok(server)
@@ -787,13 +788,17 @@ pub fn call(server: &mut Server, c: &mut Client, idx: usize) {
     let start = ustime();
     server.cmd_time_snapshot = start / 1000;
     server.mstime = server.cmd_time_snapshot;
+    let (cmd_flags, tracking) = (server.commands.list[idx].flags, server.config.latency_tracking);
+    // Administrative commands are too sensitive to be shown to monitors.
+    // Handlers may move their arguments out of argv, so keep a copy first.
+    let monitor_argv = (cmd_flags & (commands::CMD_SKIP_MONITOR | commands::CMD_ADMIN) == 0
+        && !server.repl.monitors.is_empty())
+    .then(|| c.argv.clone());
     proc_(server, c);
     let duration = (ustime() - start).max(0) as u64;
     let failed = !c.pending_errors.is_empty();
-    let (cmd_flags, tracking) = (server.commands.list[idx].flags, server.config.latency_tracking);
-    // Administrative commands are too sensitive to be shown to monitors.
-    if cmd_flags & (commands::CMD_SKIP_MONITOR | commands::CMD_ADMIN) == 0 && !server.repl.monitors.is_empty() {
-        let argv = c.original_argv.clone().unwrap_or_else(|| c.argv.clone());
+    if let Some(argv) = monitor_argv {
+        let argv = c.original_argv.clone().unwrap_or(argv);
         let db = c.db;
         crate::replication::replication_feed_monitors(server, c, db, &argv);
     }
