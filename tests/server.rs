@@ -297,13 +297,15 @@ fn client_pause_write_postpones_writes_only() {
     // Reads still run.
     assert_eq!(w.cmd("GET k"), Reply::Null);
     w.send(&[b"SET", b"k", b"v"]);
-    std::thread::sleep(Duration::from_millis(200));
-    let info = admin.cmd("INFO clients").text();
-    assert_eq!(
-        info_field(&info, "blocked_clients").as_deref(),
-        Some("1"),
-        "{info}"
-    );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let info = admin.cmd("INFO clients").text();
+        if info_field(&info, "blocked_clients").as_deref() == Some("1") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{info}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     assert_eq!(admin.cmd("GET k"), Reply::Null);
     assert_eq!(admin.cmd("CLIENT UNPAUSE"), Reply::Status("OK".into()));
     assert_eq!(w.read(), Reply::Status("OK".into()));
