@@ -272,6 +272,31 @@ mod tests {
     }
 
     #[test]
+    fn categories_of_commands() {
+        let cmds = crate::commands::populate_command_table();
+        let cats = |name: &str| {
+            command_acl_categories(&cmds.list[cmds.lookup_by_fullname(name.as_bytes()).unwrap()])
+        };
+        assert_eq!(
+            cats("get"),
+            ACL_CATEGORY_READ | ACL_CATEGORY_STRING | ACL_CATEGORY_FAST
+        );
+        assert_eq!(
+            cats("client|kill"),
+            ACL_CATEGORY_ADMIN
+                | ACL_CATEGORY_SLOW
+                | ACL_CATEGORY_DANGEROUS
+                | ACL_CATEGORY_CONNECTION
+        );
+        assert_eq!(cats("client"), ACL_CATEGORY_SLOW);
+        assert_eq!(cats("info"), ACL_CATEGORY_SLOW | ACL_CATEGORY_DANGEROUS);
+        assert_eq!(
+            cats("command|info"),
+            ACL_CATEGORY_SLOW | ACL_CATEGORY_CONNECTION
+        );
+    }
+
+    #[test]
     fn category_names() {
         assert_eq!(
             acl_get_command_category_flag_by_name(b"KEYSPACE"),
