@@ -41,7 +41,9 @@ pub const CMD_NO_MULTI: u64 = 1 << 24;
 pub const CMD_MOVABLE_KEYS: u64 = 1 << 25;
 pub const CMD_ALLOW_BUSY: u64 = 1 << 26;
 
-/// Flag names as COMMAND INFO prints them, in the order of `addReplyCommandFlags`.
+/// Flag names as COMMAND INFO prints them, in the order of
+/// `addReplyFlagsForCommand` (which hides may_replicate, sentinel and
+/// protected on purpose).
 pub const CMD_FLAG_NAMES: &[(u64, &str)] = &[
     (CMD_WRITE, "write"),
     (CMD_READONLY, "readonly"),
@@ -58,7 +60,6 @@ pub const CMD_FLAG_NAMES: &[(u64, &str)] = &[
     (CMD_ASKING, "asking"),
     (CMD_FAST, "fast"),
     (CMD_NO_AUTH, "no_auth"),
-    (CMD_MAY_REPLICATE, "may_replicate"),
     (CMD_NO_MANDATORY_KEYS, "no_mandatory_keys"),
     (CMD_NO_ASYNC_LOADING, "no_async_loading"),
     (CMD_NO_MULTI, "no_multi"),
@@ -131,28 +132,42 @@ const ALLKEYS: (i32, i32, i32) = (1, -1, 1);
 /// The LATENCY subcommands that read or reset the monitor.
 const LATENCY_FLAGS: u64 = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE;
 
-use crate::{db, server as srv, t_string};
+use crate::networking::client_cmd as cc;
+use crate::server::{command as srvcmd, info};
+use crate::{acl, db, server as srv, t_string};
+
+/// The flags most CLIENT subcommands share.
+const CLIENT_FLAGS: u64 = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_SENTINEL;
 
 /// Every command, grouped as in the Redis documentation.
+#[rustfmt::skip]
 pub static COMMAND_TABLE: &[RedisCommand] = &[
     // ---- connection (server.c, networking.c) ----
-    cmd(
-        "ping",
-        srv::ping_command,
-        -1,
-        CMD_FAST | CMD_SENTINEL,
-        NOKEYS,
-        "connection",
-    ),
-    cmd("echo", srv::echo_command, 2, CMD_FAST, NOKEYS, "connection"),
-    cmd(
-        "select",
-        db::select_command,
-        2,
-        CMD_LOADING | CMD_STALE | CMD_FAST,
-        NOKEYS,
-        "connection",
-    ),
+    cmd("ping", srv::ping_command, -1, CMD_FAST | CMD_SENTINEL, NOKEYS, "connection"),
+    cmd("echo", srv::echo_command, 2, CMD_LOADING | CMD_STALE | CMD_FAST, NOKEYS, "connection"),
+    cmd("select", db::select_command, 2, CMD_LOADING | CMD_STALE | CMD_FAST, NOKEYS, "connection"),
+    cmd("auth", acl::auth_command, -2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH | CMD_SENTINEL | CMD_ALLOW_BUSY, NOKEYS, "connection"),
+    cmd("hello", cc::hello_command, -1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH | CMD_SENTINEL | CMD_ALLOW_BUSY, NOKEYS, "connection"),
+    cmd("quit", cc::quit_command, -1, CMD_ALLOW_BUSY | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH, NOKEYS, "connection"),
+    cmd("reset", cc::reset_command, 1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH | CMD_ALLOW_BUSY, NOKEYS, "connection"),
+    container("client", -2, CMD_SENTINEL, "connection", &[
+        cmd("caching", cc::client_command, 3, CLIENT_FLAGS, NOKEYS, "connection"),
+        cmd("getname", cc::client_command, 2, CLIENT_FLAGS, NOKEYS, "connection"),
+        cmd("getredir", cc::client_command, 2, CLIENT_FLAGS, NOKEYS, "connection"),
+        cmd("help", cc::client_command, 2, CMD_LOADING | CMD_STALE | CMD_SENTINEL, NOKEYS, "connection"),
+        cmd("id", cc::client_command, 2, CLIENT_FLAGS, NOKEYS, "connection"),
+        cmd("info", cc::client_command, 2, CLIENT_FLAGS, NOKEYS, "connection"),
+        cmd("kill", cc::client_command, -3, CMD_ADMIN | CLIENT_FLAGS, NOKEYS, "connection"),
+        cmd("list", cc::client_command, -2, CMD_ADMIN | CLIENT_FLAGS, NOKEYS, "connection"),
+        cmd("no-evict", cc::client_command, 3, CMD_ADMIN | CLIENT_FLAGS, NOKEYS, "connection"),
+        cmd("pause", cc::client_command, -3, CMD_ADMIN | CLIENT_FLAGS, NOKEYS, "connection"),
+        cmd("reply", cc::client_command, 3, CLIENT_FLAGS, NOKEYS, "connection"),
+        cmd("setname", cc::client_command, 3, CLIENT_FLAGS, NOKEYS, "connection"),
+        cmd("tracking", cc::client_command, -3, CLIENT_FLAGS, NOKEYS, "connection"),
+        cmd("trackinginfo", cc::client_command, 2, CLIENT_FLAGS, NOKEYS, "connection"),
+        cmd("unblock", cc::client_command, -3, CMD_ADMIN | CLIENT_FLAGS, NOKEYS, "connection"),
+        cmd("unpause", cc::client_command, 2, CMD_ADMIN | CLIENT_FLAGS, NOKEYS, "connection"),
+    ]),
     // ---- end of connection ----
 
     // ---- generic keyspace (db.c, expire.c, object.c) ----
@@ -247,6 +262,28 @@ pub static COMMAND_TABLE: &[RedisCommand] = &[
 
     // ---- server (server.c, config.c, networking.c: INFO, CONFIG, CLIENT, COMMAND...) ----
     container("config", -2, 0, "server", CONFIG_SUBCOMMANDS),
+    RedisCommand {
+        name: "command",
+        proc_: srvcmd::command_command,
+        arity: -1,
+        flags: CMD_LOADING | CMD_STALE | CMD_SENTINEL,
+        keys: NOKEYS,
+        group: "server",
+        subcommands: &[
+            cmd("count", srvcmd::command_count_command, 2, CMD_LOADING | CMD_STALE | CMD_SENTINEL, NOKEYS, "server"),
+            cmd("docs", srvcmd::command_docs_command, -2, CMD_LOADING | CMD_STALE | CMD_SENTINEL, NOKEYS, "server"),
+            cmd("getkeys", srvcmd::command_get_keys_command, -4, CMD_LOADING | CMD_STALE | CMD_SENTINEL, NOKEYS, "server"),
+            cmd("getkeysandflags", srvcmd::command_get_keys_and_flags_command, -4, CMD_LOADING | CMD_STALE | CMD_SENTINEL, NOKEYS, "server"),
+            cmd("help", srvcmd::command_help_command, 2, CMD_LOADING | CMD_STALE | CMD_SENTINEL, NOKEYS, "server"),
+            cmd("info", srvcmd::command_info_command, -2, CMD_LOADING | CMD_STALE | CMD_SENTINEL, NOKEYS, "server"),
+            cmd("list", srvcmd::command_list_command, -2, CMD_LOADING | CMD_STALE | CMD_SENTINEL, NOKEYS, "server"),
+        ],
+    },
+    cmd("info", info::info_command, -1, CMD_LOADING | CMD_STALE | CMD_SENTINEL, NOKEYS, "server"),
+    cmd("lastsave", srv::lastsave_command, 1, CMD_LOADING | CMD_STALE | CMD_FAST, NOKEYS, "server"),
+    cmd("monitor", srv::monitor_command, 1, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, NOKEYS, "server"),
+    cmd("shutdown", srv::shutdown_command, -1, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NO_MULTI | CMD_SENTINEL | CMD_ALLOW_BUSY, NOKEYS, "server"),
+    cmd("time", srv::time_command, 1, CMD_LOADING | CMD_STALE | CMD_FAST, NOKEYS, "server"),
     // ---- end of server ----
 
     // ---- introspection (slowlog.c, latency.c, object.c MEMORY, debug.c) ----
@@ -416,6 +453,7 @@ pub static COMMAND_TABLE: &[RedisCommand] = &[
 use crate::config::command as cfg;
 
 /// CONFIG subcommands (config.c).
+#[rustfmt::skip]
 static CONFIG_SUBCOMMANDS: &[RedisCommand] = &[
     cmd(
         "get",

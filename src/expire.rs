@@ -44,6 +44,10 @@ pub fn active_expire_cycle(server: &mut Server, cycle_type: u8) {
     if !server.active_expire_enabled || server.loading {
         return;
     }
+    // A pause keeps the dataset constant, expiries included.
+    if crate::networking::client_cmd::check_client_pause_timeout_and_return_if_paused(server) {
+        return;
+    }
     let effort = (server.config.active_expire_effort.clamp(1, 10) - 1) as usize;
     let keys_per_loop =
         ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP + ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP / 4 * effort;
