@@ -172,89 +172,19 @@ pub static COMMAND_TABLE: &[RedisCommand] = &[
 
     // ---- generic keyspace (db.c, expire.c, object.c) ----
     cmd("del", db::del_command, -2, CMD_WRITE, ALLKEYS, "generic"),
-    cmd(
-        "unlink",
-        db::unlink_command,
-        -2,
-        CMD_WRITE | CMD_FAST,
-        ALLKEYS,
-        "generic",
-    ),
-    cmd(
-        "exists",
-        db::exists_command,
-        -2,
-        CMD_READONLY | CMD_FAST,
-        ALLKEYS,
-        "generic",
-    ),
-    cmd(
-        "type",
-        db::type_command,
-        2,
-        CMD_READONLY | CMD_FAST,
-        KEY1,
-        "generic",
-    ),
-    cmd(
-        "dbsize",
-        db::dbsize_command,
-        1,
-        CMD_READONLY | CMD_FAST,
-        NOKEYS,
-        "server",
-    ),
-    cmd(
-        "flushdb",
-        db::flushdb_command,
-        -1,
-        CMD_WRITE,
-        NOKEYS,
-        "server",
-    ),
-    cmd(
-        "flushall",
-        db::flushall_command,
-        -1,
-        CMD_WRITE,
-        NOKEYS,
-        "server",
-    ),
+    cmd("unlink", db::unlink_command, -2, CMD_WRITE | CMD_FAST, ALLKEYS, "generic"),
+    cmd("exists", db::exists_command, -2, CMD_READONLY | CMD_FAST, ALLKEYS, "generic"),
+    cmd("type", db::type_command, 2, CMD_READONLY | CMD_FAST, KEY1, "generic"),
+    cmd("dbsize", db::dbsize_command, 1, CMD_READONLY | CMD_FAST, NOKEYS, "server"),
+    cmd("flushdb", db::flushdb_command, -1, CMD_WRITE, NOKEYS, "server"),
+    cmd("flushall", db::flushall_command, -1, CMD_WRITE, NOKEYS, "server"),
     // ---- end of generic keyspace ----
 
     // ---- string (t_string.c) ----
-    cmd(
-        "get",
-        t_string::get_command,
-        2,
-        CMD_READONLY | CMD_FAST,
-        KEY1,
-        "string",
-    ),
-    cmd(
-        "set",
-        t_string::set_command,
-        -3,
-        CMD_WRITE | CMD_DENYOOM,
-        KEY1,
-        "string",
-    ),
-    cmd(
-        "incr",
-        t_string::incr_command,
-        2,
-        CMD_WRITE | CMD_DENYOOM | CMD_FAST,
-        KEY1,
-        "string",
-    ),
-    cmd(
-        "mset",
-        t_string::mset_command,
-        -3,
-        CMD_WRITE | CMD_DENYOOM,
-        (1, -1, 2),
-        "string",
-    ),
+    cmd("get", t_string::get_command, 2, CMD_READONLY | CMD_FAST, KEY1, "string"),
+    cmd("set", t_string::set_command, -3, CMD_WRITE | CMD_DENYOOM, KEY1, "string"),
+    cmd("incr", t_string::incr_command, 2, CMD_WRITE | CMD_DENYOOM | CMD_FAST, KEY1, "string"),
+    cmd("mset", t_string::mset_command, -3, CMD_WRITE | CMD_DENYOOM, (1, -1, 2), "string"),
     // ---- end of string ----
 
     // ---- bitmap (bitops.c) ----
@@ -455,38 +385,11 @@ use crate::config::command as cfg;
 /// CONFIG subcommands (config.c).
 #[rustfmt::skip]
 static CONFIG_SUBCOMMANDS: &[RedisCommand] = &[
-    cmd(
-        "get",
-        cfg::config_get_command,
-        -3,
-        CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
-        NOKEYS,
-        "server",
-    ),
-    cmd(
-        "help",
-        cfg::config_help_command,
-        2,
-        CMD_LOADING | CMD_STALE,
-        NOKEYS,
-        "server",
-    ),
-    cmd(
-        "rewrite",
-        cfg::config_rewrite_command,
-        2,
-        CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
-        NOKEYS,
-        "server",
-    ),
-    cmd(
-        "set",
-        cfg::config_set_command,
-        -4,
-        CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
-        NOKEYS,
-        "server",
-    ),
+    cmd("get", cfg::config_get_command, -3, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, NOKEYS, "server"),
+    cmd("help", cfg::config_help_command, 2, CMD_LOADING | CMD_STALE, NOKEYS, "server"),
+    cmd("resetstat", cfg::config_reset_stat_command, 2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, NOKEYS, "server"),
+    cmd("rewrite", cfg::config_rewrite_command, 2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, NOKEYS, "server"),
+    cmd("set", cfg::config_set_command, -4, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, NOKEYS, "server"),
 ];
 
 /// A command or subcommand as the server uses it.

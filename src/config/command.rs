@@ -93,6 +93,14 @@ pub fn apply_config_hook(server: &mut Server, hook: ApplyHook) -> Result<(), Str
     }
 }
 
+/// CONFIG RESETSTAT
+pub fn config_reset_stat_command(server: &mut Server, c: &mut Client) {
+    crate::server::reset_server_stats(server);
+    crate::server::reset_command_table_stats(server);
+    crate::server::reset_error_table_stats(server);
+    c.add_reply_ok();
+}
+
 /// CONFIG REWRITE
 pub fn config_rewrite_command(server: &mut Server, c: &mut Client) {
     let Some(path) = server.config.config_file.clone() else {
