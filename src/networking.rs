@@ -1196,6 +1196,11 @@ pub fn check_client_output_buffer_limits(server: &Server, c: &mut Client) -> boo
         CLIENT_TYPE_MASTER => CLIENT_TYPE_NORMAL,
         t => t,
     };
+    // A client that has not authenticated may not pile up replies it does
+    // not read (Debian's fix for CVE-2025-21605).
+    if used > 1024 && server.auth_required(c) {
+        return true;
+    }
     let limit = &server.config.client_obuf_limits[class];
     let hard = limit.hard_limit_bytes != 0 && used >= limit.hard_limit_bytes;
     let mut soft = limit.soft_limit_bytes != 0 && used >= limit.soft_limit_bytes;
