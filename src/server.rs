@@ -697,6 +697,15 @@ pub fn process_command(server: &mut Server, c: &mut Client) {
     call(server, c, idx);
 }
 
+/// `CLIENT_ID_AOF`: the reserved id of the client that replays the AOF.
+pub const CLIENT_ID_AOF: u64 = u64::MAX;
+
+/// `mustObeyClient`: commands from the master or the AOF are applied
+/// whatever limits this server has (its data must not diverge).
+pub fn must_obey_client(c: &Client) -> bool {
+    c.id == CLIENT_ID_AOF || c.flags & networking::CLIENT_MASTER != 0
+}
+
 /// `allowProtectedAction`: `yes`, or `local` from a loopback/unix client.
 fn allow_protected_action(mode: u8, c: &Client) -> bool {
     match mode {
