@@ -129,7 +129,7 @@ const NOKEYS: (i32, i32, i32) = (0, 0, 0);
 const KEY1: (i32, i32, i32) = (1, 1, 1);
 const ALLKEYS: (i32, i32, i32) = (1, -1, 1);
 
-use crate::{db, server as srv, t_string};
+use crate::{bitops, db, server as srv, t_string};
 
 /// Every command, grouped as in the Redis documentation.
 pub static COMMAND_TABLE: &[RedisCommand] = &[
@@ -175,6 +175,13 @@ pub static COMMAND_TABLE: &[RedisCommand] = &[
     // ---- end of string ----
 
     // ---- bitmap (bitops.c) ----
+    cmd("setbit", bitops::setbit_command, 4, CMD_WRITE | CMD_DENYOOM, KEY1, "bitmap"),
+    cmd("getbit", bitops::getbit_command, 3, CMD_READONLY | CMD_FAST, KEY1, "bitmap"),
+    cmd("bitfield", bitops::bitfield_command, -2, CMD_WRITE | CMD_DENYOOM, KEY1, "bitmap"),
+    cmd("bitfield_ro", bitops::bitfield_ro_command, -2, CMD_READONLY | CMD_FAST, KEY1, "bitmap"),
+    cmd("bitcount", bitops::bitcount_command, -2, CMD_READONLY, KEY1, "bitmap"),
+    cmd("bitpos", bitops::bitpos_command, -3, CMD_READONLY, KEY1, "bitmap"),
+    cmd("bitop", bitops::bitop_command, -4, CMD_WRITE | CMD_DENYOOM, (2, -1, 1), "bitmap"),
     // ---- end of bitmap ----
 
     // ---- server (server.c, config.c, networking.c: INFO, CONFIG, CLIENT, COMMAND...) ----

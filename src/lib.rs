@@ -9,11 +9,12 @@
 //! - `ae`, `anet`, `networking`: the event loop, sockets, clients and RESP.
 //! - `commands`: the command table.
 //! - `db`, `expire`, `object`, `dict`, `sds`: the keyspace and its values.
-//! - `t_string`: string commands.
+//! - `t_string`, `bitops`: string commands, bitmaps and bit fields.
 //! - `config`, `util`: configuration and shared helpers.
 
 pub mod ae;
 pub mod anet;
+pub mod bitops;
 pub mod commands;
 pub mod config;
 pub mod db;
