@@ -45,8 +45,10 @@ pub fn active_expire_cycle(server: &mut Server, cycle_type: u8) {
         return;
     }
     let effort = (server.config.active_expire_effort.clamp(1, 10) - 1) as usize;
-    let keys_per_loop = ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP + ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP / 4 * effort;
-    let fast_duration = ACTIVE_EXPIRE_CYCLE_FAST_DURATION + ACTIVE_EXPIRE_CYCLE_FAST_DURATION / 4 * effort as i64;
+    let keys_per_loop =
+        ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP + ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP / 4 * effort;
+    let fast_duration =
+        ACTIVE_EXPIRE_CYCLE_FAST_DURATION + ACTIVE_EXPIRE_CYCLE_FAST_DURATION / 4 * effort as i64;
     let slow_time_perc = ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC + 2 * effort as i64;
     let acceptable_stale = ACTIVE_EXPIRE_CYCLE_ACCEPTABLE_STALE - effort;
 
@@ -124,7 +126,11 @@ pub fn active_expire_cycle(server: &mut Server, cycle_type: u8) {
                 let avg = ttl_sum / ttl_samples;
                 let d = &mut server.dbs[db];
                 // A running average weighted towards the past.
-                d.avg_ttl = if d.avg_ttl == 0 { avg } else { (d.avg_ttl / 50) * 49 + avg / 50 };
+                d.avg_ttl = if d.avg_ttl == 0 {
+                    avg
+                } else {
+                    (d.avg_ttl / 50) * 49 + avg / 50
+                };
             }
             if iteration % 16 == 0 && ustime() - start > timelimit {
                 timelimit_exit = true;
