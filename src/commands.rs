@@ -128,6 +128,8 @@ fn container_command(_server: &mut Server, c: &mut Client) {
 const NOKEYS: (i32, i32, i32) = (0, 0, 0);
 const KEY1: (i32, i32, i32) = (1, 1, 1);
 const ALLKEYS: (i32, i32, i32) = (1, -1, 1);
+/// The LATENCY subcommands that read or reset the monitor.
+const LATENCY_FLAGS: u64 = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE;
 
 use crate::{bitops, db, server as srv, t_string};
 
@@ -444,10 +446,209 @@ pub static COMMAND_TABLE: &[RedisCommand] = &[
     // ---- end of bitmap ----
 
     // ---- server (server.c, config.c, networking.c: INFO, CONFIG, CLIENT, COMMAND...) ----
+    container("config", -2, 0, "server", CONFIG_SUBCOMMANDS),
     // ---- end of server ----
 
     // ---- introspection (slowlog.c, latency.c, object.c MEMORY, debug.c) ----
+    container(
+        "slowlog",
+        -2,
+        0,
+        "server",
+        &[
+            cmd(
+                "get",
+                crate::slowlog::slowlog_command,
+                -2,
+                CMD_ADMIN | CMD_LOADING | CMD_STALE,
+                NOKEYS,
+                "server",
+            ),
+            cmd(
+                "help",
+                crate::slowlog::slowlog_command,
+                2,
+                CMD_LOADING | CMD_STALE,
+                NOKEYS,
+                "server",
+            ),
+            cmd(
+                "len",
+                crate::slowlog::slowlog_command,
+                2,
+                CMD_ADMIN | CMD_LOADING | CMD_STALE,
+                NOKEYS,
+                "server",
+            ),
+            cmd(
+                "reset",
+                crate::slowlog::slowlog_command,
+                2,
+                CMD_ADMIN | CMD_LOADING | CMD_STALE,
+                NOKEYS,
+                "server",
+            ),
+        ],
+    ),
+    container(
+        "latency",
+        -2,
+        0,
+        "server",
+        &[
+            cmd(
+                "doctor",
+                crate::latency::latency_command,
+                2,
+                LATENCY_FLAGS,
+                NOKEYS,
+                "server",
+            ),
+            cmd(
+                "graph",
+                crate::latency::latency_command,
+                3,
+                LATENCY_FLAGS,
+                NOKEYS,
+                "server",
+            ),
+            cmd(
+                "help",
+                crate::latency::latency_command,
+                2,
+                CMD_LOADING | CMD_STALE,
+                NOKEYS,
+                "server",
+            ),
+            cmd(
+                "histogram",
+                crate::latency::latency_command,
+                -2,
+                LATENCY_FLAGS,
+                NOKEYS,
+                "server",
+            ),
+            cmd(
+                "history",
+                crate::latency::latency_command,
+                3,
+                LATENCY_FLAGS,
+                NOKEYS,
+                "server",
+            ),
+            cmd(
+                "latest",
+                crate::latency::latency_command,
+                2,
+                LATENCY_FLAGS,
+                NOKEYS,
+                "server",
+            ),
+            cmd(
+                "reset",
+                crate::latency::latency_command,
+                -2,
+                LATENCY_FLAGS,
+                NOKEYS,
+                "server",
+            ),
+        ],
+    ),
+    container(
+        "memory",
+        -2,
+        0,
+        "server",
+        &[
+            cmd(
+                "doctor",
+                crate::object::memory_command,
+                2,
+                0,
+                NOKEYS,
+                "server",
+            ),
+            cmd(
+                "help",
+                crate::object::memory_command,
+                2,
+                CMD_LOADING | CMD_STALE,
+                NOKEYS,
+                "server",
+            ),
+            cmd(
+                "malloc-stats",
+                crate::object::memory_command,
+                2,
+                0,
+                NOKEYS,
+                "server",
+            ),
+            cmd(
+                "purge",
+                crate::object::memory_command,
+                2,
+                0,
+                NOKEYS,
+                "server",
+            ),
+            cmd(
+                "stats",
+                crate::object::memory_command,
+                2,
+                0,
+                NOKEYS,
+                "server",
+            ),
+            cmd(
+                "usage",
+                crate::object::memory_command,
+                -3,
+                CMD_READONLY,
+                (2, 2, 1),
+                "server",
+            ),
+        ],
+    ),
     // ---- end of introspection ----
+];
+
+use crate::config::command as cfg;
+
+/// CONFIG subcommands (config.c).
+static CONFIG_SUBCOMMANDS: &[RedisCommand] = &[
+    cmd(
+        "get",
+        cfg::config_get_command,
+        -3,
+        CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
+        NOKEYS,
+        "server",
+    ),
+    cmd(
+        "help",
+        cfg::config_help_command,
+        2,
+        CMD_LOADING | CMD_STALE,
+        NOKEYS,
+        "server",
+    ),
+    cmd(
+        "rewrite",
+        cfg::config_rewrite_command,
+        2,
+        CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
+        NOKEYS,
+        "server",
+    ),
+    cmd(
+        "set",
+        cfg::config_set_command,
+        -4,
+        CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE,
+        NOKEYS,
+        "server",
+    ),
 ];
 
 /// A command or subcommand as the server uses it.

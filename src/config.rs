@@ -1,149 +1,1930 @@
-//! Interim config; replaced by the full directive table (branch config).
+//! Server configuration: the `redis.conf` reader, CONFIG GET / SET / REWRITE,
+//! and the single table that knows every directive redis-server 7.0.15 accepts.
+//!
+//! This is the twin of `config.c`. Every directive lives in one place, the
+//! `standard_configs!` table further down: its name and alias, flags (immutable,
+//! sensitive, hidden ...), its type with bounds and default, the `Config` field
+//! holding it, and the [`ApplyHook`] the server must run when CONFIG SET
+//! changes it. From that table the macro builds the `Config` struct, its
+//! `Default` (the 7.0.15 defaults) and the static [`CONFIG_TABLE`] that the
+//! generic code walks to parse, print and rewrite values. The few directives
+//! that do not fit a plain type (`save`, `bind`, `dir`,
+//! `client-output-buffer-limit` ...) are listed in the same table with their own
+//! set / get / rewrite functions.
+//!
+//! Nothing here touches sockets or the keyspace: loading a file and CONFIG SET
+//! only change the `Config` value (and, like C, the working directory for
+//! `dir`). The server looks at the returned hooks and does the rest, on the
+//! loop thread, after which it may roll back with [`Config::snapshot_restore`].
+//! Bad input never panics; it comes back as the exact text 7.0.15 prints or
+//! replies.
 
-pub struct Config {
-    pub port: i64,
-    pub bind: Vec<String>,
-    pub tcp_backlog: i64,
-    pub unixsocket: String,
-    pub unixsocketperm: i64,
-    pub tcp_keepalive: i64,
-    pub protected_mode: bool,
-    pub requirepass: String,
-    pub maxclients: i64,
-    pub databases: i64,
-    pub hz: i64,
-    pub timeout: i64,
-    pub activerehashing: bool,
-    pub pidfile: String,
-    pub logfile: String,
-    pub loglevel: i32,
-    pub client_query_buffer_limit: u64,
-    pub proto_max_bulk_len: i64,
-    pub enable_debug_command: u8,
-    pub cluster_enabled: bool,
-    pub active_expire_effort: i64,
-    bind_explicit: bool,
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+pub mod command;
+mod helpers;
+mod rewrite;
+mod special;
+#[cfg(test)]
+mod tests;
+
+use helpers::*;
+use rewrite::*;
+use special::*;
+pub use special::{keyspace_events_flags_to_string, keyspace_events_string_to_flags};
+
+/// Version printed in the fatal config error banner.
+// TODO(merge): use the crate-wide version constant once server.rs has one.
+const REDIS_VERSION: &str = "7.0.15";
+
+/*-----------------------------------------------------------------------------
+ * Flags and limits
+ *----------------------------------------------------------------------------*/
+
+/// No flag: the directive can be changed at run time with CONFIG SET.
+pub const MODIFIABLE_CONFIG: u32 = 0;
+/// Only settable at start-up (config file or command line).
+pub const IMMUTABLE_CONFIG: u32 = 1 << 0;
+/// The value is a secret: the server must redact it from MONITOR/SLOWLOG.
+pub const SENSITIVE_CONFIG: u32 = 1 << 1;
+/// Included in the debug dump of interesting settings (crash report).
+pub const DEBUG_CONFIG: u32 = 1 << 2;
+/// Takes several arguments (`save 3600 1 300 100`).
+pub const MULTI_ARG_CONFIG: u32 = 1 << 3;
+/// Test-only: CONFIG GET shows it only when asked by its exact name.
+pub const HIDDEN_CONFIG: u32 = 1 << 4;
+/// Refused by CONFIG SET unless `enable-protected-configs` allows the client.
+pub const PROTECTED_CONFIG: u32 = 1 << 5;
+/// Refused by CONFIG SET while the dataset is loading.
+pub const DENY_LOADING_CONFIG: u32 = 1 << 6;
+/// The value refers to something outside (a file), so setting the same value
+/// again still counts as a change and runs the apply hook.
+pub const VOLATILE_CONFIG: u32 = 1 << 9;
+
+/// Numeric flag: a plain integer.
+pub const INTEGER_CONFIG: u32 = 0;
+/// Numeric flag: accepts memory units (`1mb`, `4gb`, `100k`).
+pub const MEMORY_CONFIG: u32 = 1 << 0;
+/// Numeric flag: accepts `N%`, stored as the negative number `-N`.
+pub const PERCENT_CONFIG: u32 = 1 << 1;
+/// Numeric flag: written and read in octal (`unixsocketperm 700`).
+pub const OCTAL_CONFIG: u32 = 1 << 2;
+
+const INT_MIN: i64 = i32::MIN as i64;
+const INT_MAX: i64 = i32::MAX as i64;
+const UINT_MAX: i64 = u32::MAX as i64;
+const LONG_MAX: i64 = i64::MAX;
+const LLONG_MAX: i64 = i64::MAX;
+const SSIZE_MAX: i64 = i64::MAX;
+const ULLONG_MAX: u64 = u64::MAX;
+
+/// `hz` is a hint: values outside this range are clamped, never refused.
+pub const CONFIG_MIN_HZ: i64 = 1;
+pub const CONFIG_MAX_HZ: i64 = 500;
+/// Most addresses one `bind` line may list.
+pub const CONFIG_BINDADDR_MAX: usize = 16;
+/// Longest hostname `cluster-announce-hostname` may hold, plus one.
+pub const NET_HOST_STR_LEN: usize = 256;
+const CONFIG_DEFAULT_PROC_TITLE_TEMPLATE: &str = "{title} {listen-addr} {server-mode}";
+const REDIS_CONFIG_REWRITE_SIGNATURE: &str = "# Generated by CONFIG REWRITE";
+
+/// Client classes of `client-output-buffer-limit`, indexes of
+/// [`Config::client_obuf_limits`].
+pub const CLIENT_TYPE_NORMAL: usize = 0;
+pub const CLIENT_TYPE_SLAVE: usize = 1;
+pub const CLIENT_TYPE_PUBSUB: usize = 2;
+pub const CLIENT_TYPE_OBUF_COUNT: usize = 3;
+
+/// Indexes of [`Config::oom_score_adj_values`].
+pub const CONFIG_OOM_MASTER: usize = 0;
+pub const CONFIG_OOM_REPLICA: usize = 1;
+pub const CONFIG_OOM_BGCHILD: usize = 2;
+pub const CONFIG_OOM_COUNT: usize = 3;
+
+/// Bits of `shutdown-on-sigint` / `shutdown-on-sigterm` (same as SHUTDOWN).
+pub const SHUTDOWN_NOFLAGS: i32 = 0;
+pub const SHUTDOWN_SAVE: i32 = 1;
+pub const SHUTDOWN_NOSAVE: i32 = 2;
+pub const SHUTDOWN_NOW: i32 = 4;
+pub const SHUTDOWN_FORCE: i32 = 8;
+
+/// Keyspace notification classes held in [`Config::notify_keyspace_events`].
+pub const NOTIFY_KEYSPACE: i32 = 1 << 0;
+pub const NOTIFY_KEYEVENT: i32 = 1 << 1;
+pub const NOTIFY_GENERIC: i32 = 1 << 2;
+pub const NOTIFY_STRING: i32 = 1 << 3;
+pub const NOTIFY_LIST: i32 = 1 << 4;
+pub const NOTIFY_SET: i32 = 1 << 5;
+pub const NOTIFY_HASH: i32 = 1 << 6;
+pub const NOTIFY_ZSET: i32 = 1 << 7;
+pub const NOTIFY_EXPIRED: i32 = 1 << 8;
+pub const NOTIFY_EVICTED: i32 = 1 << 9;
+pub const NOTIFY_STREAM: i32 = 1 << 10;
+pub const NOTIFY_KEY_MISS: i32 = 1 << 11;
+pub const NOTIFY_LOADED: i32 = 1 << 12;
+pub const NOTIFY_MODULE: i32 = 1 << 13;
+pub const NOTIFY_NEW: i32 = 1 << 14;
+/// What the `A` class stands for (key-miss is left out on purpose).
+pub const NOTIFY_ALL: i32 = NOTIFY_GENERIC
+    | NOTIFY_STRING
+    | NOTIFY_LIST
+    | NOTIFY_SET
+    | NOTIFY_HASH
+    | NOTIFY_ZSET
+    | NOTIFY_EXPIRED
+    | NOTIFY_EVICTED
+    | NOTIFY_STREAM
+    | NOTIFY_MODULE;
+
+/*-----------------------------------------------------------------------------
+ * Enumerated values
+ *----------------------------------------------------------------------------*/
+
+/// Conversion between a field holding an enumerated directive and the plain
+/// integer the generic enum code works with.
+trait EnumField: Sized {
+    fn to_i32(&self) -> i32;
+    fn from_i32(v: i32) -> Option<Self>;
 }
 
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            port: 6379,
-            bind: vec!["*".into(), "-::*".into()],
-            tcp_backlog: 511,
-            unixsocket: String::new(),
-            unixsocketperm: 0,
-            tcp_keepalive: 300,
-            protected_mode: true,
-            requirepass: String::new(),
-            maxclients: 10000,
-            databases: 16,
-            hz: 10,
-            timeout: 0,
-            activerehashing: true,
-            pidfile: String::new(),
-            logfile: String::new(),
-            loglevel: 2,
-            client_query_buffer_limit: 1 << 30,
-            proto_max_bulk_len: 512 << 20,
-            enable_debug_command: 0,
-            cluster_enabled: false,
-            active_expire_effort: 1,
-            bind_explicit: false,
-        }
+/// Bit-flag enums (`shutdown-on-sigint`) are stored as the raw bits.
+impl EnumField for i32 {
+    fn to_i32(&self) -> i32 {
+        *self
+    }
+    fn from_i32(v: i32) -> Option<Self> {
+        Some(v)
     }
 }
 
-pub fn options_from_argv(args: &[String]) -> String {
-    let mut out = String::new();
-    for a in args {
-        if let Some(name) = a.strip_prefix("--") {
-            if !out.is_empty() {
-                out.push('\n');
+/// Declares a Rust enum for a directive together with the list of names the
+/// directive accepts, in upstream's order (that order decides error messages).
+macro_rules! config_enum {
+    ($(#[$m:meta])* pub enum $name:ident { $( $variant:ident = $text:literal ),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[repr(i32)]
+        pub enum $name { $( $variant ),+ }
+
+        impl $name {
+            /// Accepted names with their value, in upstream's order.
+            pub const ENTRIES: &'static [(&'static str, i32)] =
+                &[ $( ($text, $name::$variant as i32) ),+ ];
+
+            /// The name CONFIG GET prints for this value.
+            pub fn name(self) -> &'static str {
+                match self { $( $name::$variant => $text ),+ }
             }
-            out.push_str(name);
-            out.push(' ');
-        } else if a != "-" {
-            out.push_str(&format!("\"{a}\" "));
+        }
+
+        impl EnumField for $name {
+            fn to_i32(&self) -> i32 {
+                *self as i32
+            }
+            fn from_i32(v: i32) -> Option<Self> {
+                $( if v == $name::$variant as i32 { return Some($name::$variant); } )+
+                None
+            }
+        }
+    };
+}
+
+config_enum! {
+    /// `maxmemory-policy`: what to evict once `maxmemory` is reached.
+    pub enum MaxmemoryPolicy {
+        VolatileLru = "volatile-lru",
+        VolatileLfu = "volatile-lfu",
+        VolatileRandom = "volatile-random",
+        VolatileTtl = "volatile-ttl",
+        AllkeysLru = "allkeys-lru",
+        AllkeysLfu = "allkeys-lfu",
+        AllkeysRandom = "allkeys-random",
+        NoEviction = "noeviction",
+    }
+}
+
+config_enum! {
+    /// `syslog-facility`.
+    pub enum SyslogFacility {
+        User = "user",
+        Local0 = "local0",
+        Local1 = "local1",
+        Local2 = "local2",
+        Local3 = "local3",
+        Local4 = "local4",
+        Local5 = "local5",
+        Local6 = "local6",
+        Local7 = "local7",
+    }
+}
+
+config_enum! {
+    /// `loglevel`, from the most to the least verbose.
+    pub enum LogLevel {
+        Debug = "debug",
+        Verbose = "verbose",
+        Notice = "notice",
+        Warning = "warning",
+    }
+}
+
+config_enum! {
+    /// `supervised`: how to talk to an init system.
+    pub enum SupervisedMode {
+        Upstart = "upstart",
+        Systemd = "systemd",
+        Auto = "auto",
+        No = "no",
+    }
+}
+
+config_enum! {
+    /// `appendfsync`: when the AOF is fsynced.
+    pub enum AppendFsync {
+        Everysec = "everysec",
+        Always = "always",
+        No = "no",
+    }
+}
+
+config_enum! {
+    /// `repl-diskless-load`: how a replica loads the payload of a full sync.
+    pub enum ReplDisklessLoad {
+        Disabled = "disabled",
+        OnEmptyDb = "on-empty-db",
+        Swapdb = "swapdb",
+    }
+}
+
+config_enum! {
+    /// `tls-auth-clients`.
+    pub enum TlsAuthClients {
+        No = "no",
+        Yes = "yes",
+        Optional = "optional",
+    }
+}
+
+config_enum! {
+    /// `acl-pubsub-default`: channel permissions of new ACL users.
+    pub enum AclPubsubDefault {
+        AllChannels = "allchannels",
+        ResetChannels = "resetchannels",
+    }
+}
+
+config_enum! {
+    /// `sanitize-dump-payload`: how deeply RESTORE payloads are checked.
+    pub enum SanitizeDumpPayload {
+        No = "no",
+        Yes = "yes",
+        Clients = "clients",
+    }
+}
+
+config_enum! {
+    /// `enable-protected-configs`, `enable-debug-command`,
+    /// `enable-module-command`: who may use the protected feature.
+    pub enum ProtectedAction {
+        No = "no",
+        Yes = "yes",
+        Local = "local",
+    }
+}
+
+config_enum! {
+    /// `cluster-preferred-endpoint-type`: what MOVED/ASK redirections name.
+    pub enum ClusterPreferredEndpointType {
+        Ip = "ip",
+        Hostname = "hostname",
+        UnknownEndpoint = "unknown-endpoint",
+    }
+}
+
+config_enum! {
+    /// `propagation-error-behavior`: what to do when a replicated command fails.
+    pub enum PropagationErrorBehavior {
+        Ignore = "ignore",
+        Panic = "panic",
+        PanicOnReplicas = "panic-on-replicas",
+    }
+}
+
+/// `oom-score-adj`. Written by hand because `yes` and `relative` are two
+/// names for one value (CONFIG GET prints `yes`, the first of them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(i32)]
+pub enum OomScoreAdj {
+    No,
+    Relative,
+    Absolute,
+}
+
+impl OomScoreAdj {
+    /// Accepted names with their value, in upstream's order.
+    pub const ENTRIES: &'static [(&'static str, i32)] = &[
+        ("no", OomScoreAdj::No as i32),
+        ("yes", OomScoreAdj::Relative as i32),
+        ("relative", OomScoreAdj::Relative as i32),
+        ("absolute", OomScoreAdj::Absolute as i32),
+    ];
+}
+
+impl EnumField for OomScoreAdj {
+    fn to_i32(&self) -> i32 {
+        *self as i32
+    }
+    fn from_i32(v: i32) -> Option<Self> {
+        [
+            OomScoreAdj::No,
+            OomScoreAdj::Relative,
+            OomScoreAdj::Absolute,
+        ]
+        .into_iter()
+        .find(|x| *x as i32 == v)
+    }
+}
+
+/// Names of `shutdown-on-sigint` / `shutdown-on-sigterm`; any combination
+/// may be given on one line.
+pub const SHUTDOWN_ON_SIG_ENUM: &[(&str, i32)] = &[
+    ("default", SHUTDOWN_NOFLAGS),
+    ("save", SHUTDOWN_SAVE),
+    ("nosave", SHUTDOWN_NOSAVE),
+    ("now", SHUTDOWN_NOW),
+    ("force", SHUTDOWN_FORCE),
+];
+
+/// One class of `client-output-buffer-limit`. Zero means "no limit".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct ClientBufferLimit {
+    pub hard_limit_bytes: u64,
+    pub soft_limit_bytes: u64,
+    pub soft_limit_seconds: i64,
+}
+
+/// 7.0.15's output buffer limits: normal, replica, pubsub.
+pub const CLIENT_BUFFER_LIMITS_DEFAULTS: [ClientBufferLimit; CLIENT_TYPE_OBUF_COUNT] = [
+    ClientBufferLimit {
+        hard_limit_bytes: 0,
+        soft_limit_bytes: 0,
+        soft_limit_seconds: 0,
+    },
+    ClientBufferLimit {
+        hard_limit_bytes: 256 * 1024 * 1024,
+        soft_limit_bytes: 64 * 1024 * 1024,
+        soft_limit_seconds: 60,
+    },
+    ClientBufferLimit {
+        hard_limit_bytes: 32 * 1024 * 1024,
+        soft_limit_bytes: 8 * 1024 * 1024,
+        soft_limit_seconds: 60,
+    },
+];
+
+/// 7.0.15's `oom-score-adj-values`: master, replica, background child.
+pub const CONFIG_OOM_SCORE_ADJ_VALUES_DEFAULTS: [i64; CONFIG_OOM_COUNT] = [0, 200, 800];
+
+/// The addresses listened on when no `bind` is given.
+pub const CONFIG_DEFAULT_BINDADDR: [&str; 2] = ["*", "-::*"];
+
+/// A `rename-command` line, kept until the command table exists. The server
+/// applies it and, when the command is unknown, exits with
+/// [`fatal_config_error`] built from `linenum`, `line` and
+/// "No such command in rename-command".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RenameCommand {
+    pub from: String,
+    /// Empty means: remove the command.
+    pub to: String,
+    pub linenum: usize,
+    pub line: String,
+}
+
+/*-----------------------------------------------------------------------------
+ * The table
+ *----------------------------------------------------------------------------*/
+
+/// What the server must do after CONFIG SET changed a directive (the C apply
+/// functions). `config_set` returns each needed hook once, in the order the
+/// directives were given; the server runs them and, if one fails, rolls back
+/// with [`Config::snapshot_restore`] and runs them again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ApplyHook {
+    /// Nothing beyond storing the value.
+    None,
+    /// `port`: listen on the new TCP port (updatePort).
+    Port,
+    /// `bind`: re-bind the listeners (applyBind).
+    Bind,
+    /// `dir`: the working directory was already changed; refresh anything
+    /// that cached a path.
+    Dir,
+    /// `hz`: copy the (already clamped) value into the cron frequency.
+    Hz,
+    /// `maxmemory`: warn if below current usage and start evicting.
+    Maxmemory,
+    /// `appendonly`: start or stop the AOF.
+    Appendonly,
+    /// `aof-disable-auto-gc`: delete AOF history files when re-enabled.
+    AofAutoGc,
+    /// `repl-backlog-size`: resize the backlog.
+    ReplBacklogSize,
+    /// `min-replicas-*`: recount the good replicas.
+    GoodSlaves,
+    /// `watchdog-period`: arm or disarm the watchdog.
+    WatchdogPeriod,
+    /// `jemalloc-bg-thread`.
+    JemallocBgThread,
+    /// `crash-log-enabled`: install or remove the crash signal handlers.
+    SighandlerEnabled,
+    /// `maxclients`: raise the fd limit and the event loop size.
+    Maxclients,
+    /// `oom-score-adj`, `oom-score-adj-values`: write /proc/self/oom_score_adj.
+    OomScoreAdj,
+    /// `requirepass`: set the default user's password.
+    RequirePass,
+    /// `cluster-replica-no-failover`: update myself's flags.
+    ClusterFlags,
+    /// `cluster-announce-*port`: update the announced ports.
+    ClusterAnnouncedPort,
+    /// `cluster-announce-ip`.
+    ClusterIp,
+    /// `cluster-announce-hostname`.
+    ClusterHostname,
+    /// `proc-title-template`: set the process title again.
+    ProcTitleTemplate,
+    /// `maxmemory-clients`: start or stop client eviction bookkeeping.
+    ClientMaxMemoryUsage,
+    /// TLS material or options changed.
+    TlsCfg,
+    /// `tls-port`: listen on the new TLS port.
+    TlsPort,
+}
+
+/// One directive of the table. `name` is the name this entry is registered
+/// under; `alias` is the second accepted spelling (`slave-read-only` for
+/// `replica-read-only`).
+pub struct StandardConfig {
+    pub name: &'static str,
+    pub alias: Option<&'static str>,
+    /// `*_CONFIG` flags.
+    pub flags: u32,
+    /// What the server must do after a CONFIG SET changed it.
+    pub apply: ApplyHook,
+    /// Accepted and stored, but the server does not act on it yet.
+    pub no_effect_yet: bool,
+    pub(crate) kind: ConfigKind,
+}
+
+/// Value check run before a new value is stored.
+type Validator<T> = Option<fn(&Config, T) -> Result<(), String>>;
+/// The same for strings (a borrowed argument needs its own spelling).
+type StrValidator = Option<fn(&Config, &str) -> Result<(), String>>;
+
+/// The type of a directive, with the accessors of its `Config` field.
+pub(crate) enum ConfigKind {
+    Bool {
+        get: fn(&Config) -> bool,
+        set: fn(&mut Config, bool),
+        default: bool,
+        is_valid: Validator<bool>,
+    },
+    /// Both ALLOW_EMPTY_STRING (`String` field) and EMPTY_STRING_IS_NULL
+    /// (`Option<String>` field) strings; `None` is the C NULL.
+    String {
+        get: fn(&Config) -> Option<String>,
+        set: fn(&mut Config, Option<String>),
+        default: Option<&'static str>,
+        empty_is_null: bool,
+        is_valid: StrValidator,
+    },
+    Enum {
+        entries: &'static [(&'static str, i32)],
+        get: fn(&Config) -> i32,
+        set: fn(&mut Config, i32),
+        default: i32,
+        is_valid: Validator<i32>,
+    },
+    /// Every integer type. Unsigned C types keep their value as the same
+    /// bits in an `i64`, exactly like C's `long long` round trip.
+    Numeric {
+        get: fn(&Config) -> i64,
+        set: fn(&mut Config, i64),
+        lower: i64,
+        upper: i64,
+        default: i64,
+        num_flags: u32,
+        /// Bounds are compared as unsigned (C's uint, size_t, ull).
+        unsigned: bool,
+    },
+    Special {
+        set: SpecialSet,
+        get: fn(&Config) -> String,
+        rewrite: fn(&Config, &str, &mut RewriteState),
+    },
+}
+
+/// Setter of a special directive: returns whether the value changed.
+type SpecialSet = fn(&mut Config, &[String], &mut LoadCtx) -> Result<bool, String>;
+
+/// Initial value of a table field, per kind.
+macro_rules! field_default {
+    (Str, $d:expr) => {
+        String::from($d)
+    };
+    ($other:ident, $d:expr) => {
+        $d
+    };
+}
+
+/// Table entry kind, per kind, with accessors of `$field`.
+macro_rules! config_kind {
+    (Bool(), $field:ident, $ty:ty, $def:expr, $valid:expr) => {
+        ConfigKind::Bool {
+            get: |c: &Config| c.$field,
+            set: |c: &mut Config, v: bool| c.$field = v,
+            default: $def,
+            is_valid: $valid,
+        }
+    };
+    (Int($lo:expr, $hi:expr, $nf:expr), $field:ident, $ty:ty, $def:expr, $valid:expr) => {
+        ConfigKind::Numeric {
+            get: |c: &Config| c.$field as i64,
+            set: |c: &mut Config, v: i64| c.$field = v as $ty,
+            lower: $lo as i64,
+            upper: $hi as i64,
+            default: $def as i64,
+            num_flags: $nf,
+            unsigned: false,
+        }
+    };
+    (UInt($lo:expr, $hi:expr, $nf:expr), $field:ident, $ty:ty, $def:expr, $valid:expr) => {
+        ConfigKind::Numeric {
+            get: |c: &Config| c.$field as i64,
+            set: |c: &mut Config, v: i64| c.$field = v as $ty,
+            lower: $lo as i64,
+            upper: $hi as i64,
+            default: $def as i64,
+            num_flags: $nf,
+            unsigned: true,
+        }
+    };
+    (Str(), $field:ident, $ty:ty, $def:expr, $valid:expr) => {
+        ConfigKind::String {
+            get: |c: &Config| Some(c.$field.clone()),
+            set: |c: &mut Config, v: Option<String>| c.$field = v.unwrap_or_default(),
+            default: Some($def),
+            empty_is_null: false,
+            is_valid: $valid,
+        }
+    };
+    (OptStr(), $field:ident, $ty:ty, $def:expr, $valid:expr) => {
+        ConfigKind::String {
+            get: |c: &Config| c.$field.clone(),
+            set: |c: &mut Config, v: Option<String>| c.$field = v,
+            default: $def,
+            empty_is_null: true,
+            is_valid: $valid,
+        }
+    };
+    (Enum($entries:expr), $field:ident, $ty:ty, $def:expr, $valid:expr) => {
+        ConfigKind::Enum {
+            entries: $entries,
+            get: |c: &Config| EnumField::to_i32(&c.$field),
+            set: |c: &mut Config, v: i32| {
+                if let Some(x) = EnumField::from_i32(v) {
+                    c.$field = x;
+                }
+            },
+            default: $def as i32,
+            is_valid: $valid,
+        }
+    };
+}
+
+macro_rules! effect {
+    (live) => {
+        false
+    };
+    (todo) => {
+        true
+    };
+}
+
+/// Builds `Config`, `impl Default for Config` and `CONFIG_TABLE` from one
+/// list. Standard rows read:
+///
+/// `name, alias, flags, Kind(args), field: Type = default, validator, ApplyHook, live|todo;`
+///
+/// where `live` marks a directive the server already acts on and `todo` one
+/// that is stored with no effect yet. Special rows name their set / get /
+/// rewrite functions; the fields they use are declared in `fields`.
+macro_rules! standard_configs {
+    (
+        standard {
+            $( $(#[$doc:meta])*
+               $name:literal, $alias:expr, $flags:expr, $kind:ident $kargs:tt,
+               $field:ident : $ty:ty = $def:expr, $valid:expr, $apply:ident, $effect:ident; )*
+        }
+        special {
+            $( $sname:literal, $salias:expr, $sflags:expr,
+               $sset:expr, $sget:expr, $srewrite:expr, $sapply:ident, $seffect:ident; )*
+        }
+        fields {
+            $( $(#[$xdoc:meta])* $xfield:ident : $xty:ty = $xdef:expr; )*
+        }
+    ) => {
+        /// Every directive of redis-server 7.0.15, one field each (named
+        /// after the directive, `-` turned into `_`), plus the few lines of
+        /// the config file that are not directives of the table.
+        #[derive(Clone, Debug, PartialEq)]
+        pub struct Config {
+            $( $(#[$doc])* pub $field: $ty, )*
+            $( $(#[$xdoc])* pub $xfield: $xty, )*
+        }
+
+        impl Default for Config {
+            /// 7.0.15's defaults.
+            fn default() -> Self {
+                Config {
+                    $( $field: field_default!($kind, $def), )*
+                    $( $xfield: $xdef, )*
+                }
+            }
+        }
+
+        /// Every directive, in `config.c`'s order. Aliases are not rows of
+        /// their own; [`lookup_config`] resolves them.
+        #[allow(clippy::unnecessary_cast)]
+        pub static CONFIG_TABLE: &[StandardConfig] = &[
+            $( StandardConfig {
+                name: $name,
+                alias: $alias,
+                flags: $flags,
+                apply: ApplyHook::$apply,
+                no_effect_yet: effect!($effect),
+                kind: config_kind!($kind $kargs, $field, $ty, $def, $valid),
+            }, )*
+            $( StandardConfig {
+                name: $sname,
+                alias: $salias,
+                flags: $sflags,
+                apply: ApplyHook::$sapply,
+                no_effect_yet: effect!($seffect),
+                kind: ConfigKind::Special { set: $sset, get: $sget, rewrite: $srewrite },
+            }, )*
+        ];
+    };
+}
+
+standard_configs! {
+    standard {
+        /* Bool configs */
+        /// Checksum RDB files with CRC64.
+        "rdbchecksum", None, IMMUTABLE_CONFIG, Bool(), rdbchecksum: bool = true, None, None, todo;
+        /// Detach from the terminal and run in the background.
+        "daemonize", None, IMMUTABLE_CONFIG, Bool(), daemonize: bool = false, None, None, live;
+        /// Let I/O threads also read and parse queries.
+        "io-threads-do-reads", None, DEBUG_CONFIG | IMMUTABLE_CONFIG, Bool(), io_threads_do_reads: bool = false, None, None, todo;
+        /// Print the ASCII logo even when logging to a file.
+        "always-show-logo", None, IMMUTABLE_CONFIG, Bool(), always_show_logo: bool = false, None, None, live;
+        /// Refuse non-local clients when no password and no bind are set.
+        "protected-mode", None, MODIFIABLE_CONFIG, Bool(), protected_mode: bool = true, None, None, live;
+        /// Compress strings with LZF in RDB files.
+        "rdbcompression", None, MODIFIABLE_CONFIG, Bool(), rdbcompression: bool = true, None, None, todo;
+        /// Delete RDB files used only for replication when persistence is off.
+        "rdb-del-sync-files", None, MODIFIABLE_CONFIG, Bool(), rdb_del_sync_files: bool = false, None, None, todo;
+        /// Spend cron time on incremental rehashing of the main tables.
+        "activerehashing", None, MODIFIABLE_CONFIG, Bool(), activerehashing: bool = true, None, None, live;
+        /// Refuse writes while the last background save failed.
+        "stop-writes-on-bgsave-error", None, MODIFIABLE_CONFIG, Bool(), stop_writes_on_bgsave_error: bool = true, None, None, todo;
+        /// Set the process title shown by ps/top.
+        "set-proc-title", None, IMMUTABLE_CONFIG, Bool(), set_proc_title: bool = true, None, None, live;
+        /// Raise the cron frequency with the number of clients.
+        "dynamic-hz", None, MODIFIABLE_CONFIG, Bool(), dynamic_hz: bool = true, None, None, live;
+        /// Free evicted values in a background thread.
+        "lazyfree-lazy-eviction", None, DEBUG_CONFIG | MODIFIABLE_CONFIG, Bool(), lazyfree_lazy_eviction: bool = false, None, None, live;
+        /// Free expired values in a background thread.
+        "lazyfree-lazy-expire", None, DEBUG_CONFIG | MODIFIABLE_CONFIG, Bool(), lazyfree_lazy_expire: bool = false, None, None, live;
+        /// Free values deleted as a side effect (RENAME, SET over a key...) in the background.
+        "lazyfree-lazy-server-del", None, DEBUG_CONFIG | MODIFIABLE_CONFIG, Bool(), lazyfree_lazy_server_del: bool = false, None, None, live;
+        /// Make DEL behave like UNLINK.
+        "lazyfree-lazy-user-del", None, DEBUG_CONFIG | MODIFIABLE_CONFIG, Bool(), lazyfree_lazy_user_del: bool = false, None, None, live;
+        /// Make FLUSHALL/FLUSHDB without a flag run ASYNC.
+        "lazyfree-lazy-user-flush", None, DEBUG_CONFIG | MODIFIABLE_CONFIG, Bool(), lazyfree_lazy_user_flush: bool = false, None, None, live;
+        /// Disable TCP_NODELAY on the replica link (fewer, bigger packets).
+        "repl-disable-tcp-nodelay", None, MODIFIABLE_CONFIG, Bool(), repl_disable_tcp_nodelay: bool = false, None, None, todo;
+        /// Stream the RDB of a full sync straight to the replica socket.
+        "repl-diskless-sync", None, DEBUG_CONFIG | MODIFIABLE_CONFIG, Bool(), repl_diskless_sync: bool = true, None, None, todo;
+        /// fsync every 4 MB while rewriting the AOF.
+        "aof-rewrite-incremental-fsync", None, MODIFIABLE_CONFIG, Bool(), aof_rewrite_incremental_fsync: bool = true, None, None, todo;
+        /// Skip AOF fsyncs while a background save or rewrite runs.
+        "no-appendfsync-on-rewrite", None, MODIFIABLE_CONFIG, Bool(), no_appendfsync_on_rewrite: bool = false, None, None, todo;
+        /// Refuse queries when some hash slot is not served.
+        "cluster-require-full-coverage", None, MODIFIABLE_CONFIG, Bool(), cluster_require_full_coverage: bool = true, None, None, live;
+        /// fsync every 4 MB while writing an RDB.
+        "rdb-save-incremental-fsync", None, MODIFIABLE_CONFIG, Bool(), rdb_save_incremental_fsync: bool = true, None, None, todo;
+        /// Load a truncated AOF tail instead of refusing to start.
+        "aof-load-truncated", None, MODIFIABLE_CONFIG, Bool(), aof_load_truncated: bool = true, None, None, todo;
+        /// Start rewritten AOFs with an RDB preamble.
+        "aof-use-rdb-preamble", None, MODIFIABLE_CONFIG, Bool(), aof_use_rdb_preamble: bool = true, None, None, todo;
+        /// Write timestamp annotations into the AOF.
+        "aof-timestamp-enabled", None, MODIFIABLE_CONFIG, Bool(), aof_timestamp_enabled: bool = false, None, None, todo;
+        /// Never start an automatic failover from this replica.
+        "cluster-replica-no-failover", Some("cluster-slave-no-failover"), MODIFIABLE_CONFIG, Bool(), cluster_replica_no_failover: bool = false, None, ClusterFlags, live;
+        /// Flush the old dataset asynchronously on a full sync.
+        "replica-lazy-flush", Some("slave-lazy-flush"), MODIFIABLE_CONFIG, Bool(), replica_lazy_flush: bool = false, None, None, todo;
+        /// Answer queries with possibly stale data while the link is down.
+        "replica-serve-stale-data", Some("slave-serve-stale-data"), MODIFIABLE_CONFIG, Bool(), replica_serve_stale_data: bool = true, None, None, todo;
+        /// Refuse writes on replicas.
+        "replica-read-only", Some("slave-read-only"), DEBUG_CONFIG | MODIFIABLE_CONFIG, Bool(), replica_read_only: bool = true, None, None, todo;
+        /// Replicas do not evict on their own.
+        "replica-ignore-maxmemory", Some("slave-ignore-maxmemory"), MODIFIABLE_CONFIG, Bool(), replica_ignore_maxmemory: bool = true, None, None, todo;
+        /// jemalloc background purging thread.
+        "jemalloc-bg-thread", None, MODIFIABLE_CONFIG, Bool(), jemalloc_bg_thread: bool = true, None, JemallocBgThread, todo;
+        /// Active defragmentation (refused: needs Redis' patched jemalloc).
+        "activedefrag", None, DEBUG_CONFIG | MODIFIABLE_CONFIG, Bool(), activedefrag: bool = false, Some(is_valid_active_defrag), None, todo;
+        /// Also log to syslog.
+        "syslog-enabled", None, IMMUTABLE_CONFIG, Bool(), syslog_enabled: bool = false, None, None, todo;
+        /// Run as a cluster node.
+        "cluster-enabled", None, IMMUTABLE_CONFIG, Bool(), cluster_enabled: bool = false, None, None, live;
+        /// Log every write to the append only file.
+        "appendonly", None, MODIFIABLE_CONFIG | DENY_LOADING_CONFIG, Bool(), appendonly: bool = false, None, Appendonly, todo;
+        /// Serve reads while the cluster is down.
+        "cluster-allow-reads-when-down", None, MODIFIABLE_CONFIG, Bool(), cluster_allow_reads_when_down: bool = false, None, None, live;
+        /// Serve sharded pub/sub while the cluster is down.
+        "cluster-allow-pubsubshard-when-down", None, MODIFIABLE_CONFIG, Bool(), cluster_allow_pubsubshard_when_down: bool = true, None, None, live;
+        /// Write a crash report on fatal signals.
+        "crash-log-enabled", None, MODIFIABLE_CONFIG, Bool(), crash_log_enabled: bool = true, None, SighandlerEnabled, todo;
+        /// Run a memory test after a crash.
+        "crash-memcheck-enabled", None, MODIFIABLE_CONFIG, Bool(), crash_memcheck_enabled: bool = true, None, None, todo;
+        /// Exit instead of aborting on a panic (tests).
+        "use-exit-on-panic", None, MODIFIABLE_CONFIG | HIDDEN_CONFIG, Bool(), use_exit_on_panic: bool = false, None, None, todo;
+        /// Turn transparent huge pages off for this process.
+        "disable-thp", None, IMMUTABLE_CONFIG, Bool(), disable_thp: bool = true, None, None, todo;
+        /// Let replicas move to orphaned masters.
+        "cluster-allow-replica-migration", None, MODIFIABLE_CONFIG, Bool(), cluster_allow_replica_migration: bool = true, None, None, live;
+        /// Show this replica to Sentinel.
+        "replica-announced", None, MODIFIABLE_CONFIG, Bool(), replica_announced: bool = true, None, None, todo;
+        /// Keep per-command latency histograms.
+        "latency-tracking", None, MODIFIABLE_CONFIG, Bool(), latency_tracking: bool = true, None, None, todo;
+        /// Keep AOF history files instead of deleting them.
+        "aof-disable-auto-gc", None, MODIFIABLE_CONFIG, Bool(), aof_disable_auto_gc: bool = false, None, AofAutoGc, todo;
+        /// Keep replicating when the replica cannot write its RDB to disk.
+        "replica-ignore-disk-write-errors", None, MODIFIABLE_CONFIG, Bool(), replica_ignore_disk_write_errors: bool = false, None, None, todo;
+
+        /* String configs */
+        /// ACL users file (empty: users come from this config file).
+        "aclfile", None, IMMUTABLE_CONFIG, Str(), aclfile: String = "", None, None, todo;
+        /// Unix socket to listen on.
+        "unixsocket", None, IMMUTABLE_CONFIG, OptStr(), unixsocket: Option<String> = None, None, None, live;
+        /// File to write the pid to.
+        "pidfile", None, IMMUTABLE_CONFIG, OptStr(), pidfile: Option<String> = None, None, None, live;
+        /// IP a replica reports to its master.
+        "replica-announce-ip", Some("slave-announce-ip"), MODIFIABLE_CONFIG, OptStr(), replica_announce_ip: Option<String> = None, None, None, todo;
+        /// ACL user used to authenticate to the master.
+        "masteruser", None, MODIFIABLE_CONFIG | SENSITIVE_CONFIG, OptStr(), masteruser: Option<String> = None, None, None, todo;
+        /// IP announced on the cluster bus.
+        "cluster-announce-ip", None, MODIFIABLE_CONFIG, OptStr(), cluster_announce_ip: Option<String> = None, None, ClusterIp, live;
+        /// Where the node keeps its cluster state.
+        "cluster-config-file", None, IMMUTABLE_CONFIG, Str(), cluster_config_file: String = "nodes.conf", None, None, live;
+        /// Hostname announced on the cluster bus.
+        "cluster-announce-hostname", None, MODIFIABLE_CONFIG, OptStr(), cluster_announce_hostname: Option<String> = None, Some(is_valid_announced_hostname), ClusterHostname, live;
+        /// Program name in syslog lines.
+        "syslog-ident", None, IMMUTABLE_CONFIG, Str(), syslog_ident: String = "redis", None, None, todo;
+        /// RDB file name, inside `dir`.
+        "dbfilename", None, MODIFIABLE_CONFIG | PROTECTED_CONFIG, Str(), dbfilename: String = "dump.rdb", Some(is_valid_db_filename), None, live;
+        /// Base name of the AOF files.
+        "appendfilename", None, IMMUTABLE_CONFIG, Str(), appendfilename: String = "appendonly.aof", Some(is_valid_aof_filename), None, todo;
+        /// Folder of the AOF files, inside `dir`.
+        "appenddirname", None, IMMUTABLE_CONFIG, Str(), appenddirname: String = "appendonlydir", Some(is_valid_aof_dirname), None, todo;
+        /// CPU list for the main thread.
+        "server_cpulist", None, IMMUTABLE_CONFIG, OptStr(), server_cpulist: Option<String> = None, None, None, todo;
+        /// CPU list for background I/O threads.
+        "bio_cpulist", None, IMMUTABLE_CONFIG, OptStr(), bio_cpulist: Option<String> = None, None, None, todo;
+        /// CPU list for the AOF rewrite child.
+        "aof_rewrite_cpulist", None, IMMUTABLE_CONFIG, OptStr(), aof_rewrite_cpulist: Option<String> = None, None, None, todo;
+        /// CPU list for the BGSAVE child.
+        "bgsave_cpulist", None, IMMUTABLE_CONFIG, OptStr(), bgsave_cpulist: Option<String> = None, None, None, todo;
+        /// Start-up warnings to silence.
+        "ignore-warnings", None, MODIFIABLE_CONFIG, Str(), ignore_warnings: String = "", None, None, todo;
+        /// Template of the process title.
+        "proc-title-template", None, MODIFIABLE_CONFIG, Str(), proc_title_template: String = CONFIG_DEFAULT_PROC_TITLE_TEMPLATE, Some(is_valid_proc_title_template), ProcTitleTemplate, todo;
+        /// Source address of outgoing connections.
+        "bind-source-addr", None, MODIFIABLE_CONFIG, OptStr(), bind_source_addr: Option<String> = None, None, None, todo;
+        /// Log file; empty means standard output.
+        "logfile", None, IMMUTABLE_CONFIG, Str(), logfile: String = "", None, None, live;
+        /// Password used to authenticate to the master.
+        "masterauth", None, MODIFIABLE_CONFIG | SENSITIVE_CONFIG, OptStr(), masterauth: Option<String> = None, None, None, todo;
+        /// Password of the default user.
+        "requirepass", None, MODIFIABLE_CONFIG | SENSITIVE_CONFIG, OptStr(), requirepass: Option<String> = None, None, RequirePass, live;
+
+        /* Enum configs */
+        /// Talk to upstart/systemd.
+        "supervised", None, IMMUTABLE_CONFIG, Enum(SupervisedMode::ENTRIES), supervised: SupervisedMode = SupervisedMode::No, None, None, todo;
+        /// Syslog facility.
+        "syslog-facility", None, IMMUTABLE_CONFIG, Enum(SyslogFacility::ENTRIES), syslog_facility: SyslogFacility = SyslogFacility::Local0, None, None, todo;
+        /// How a replica loads a full sync payload.
+        "repl-diskless-load", None, DEBUG_CONFIG | MODIFIABLE_CONFIG | DENY_LOADING_CONFIG, Enum(ReplDisklessLoad::ENTRIES), repl_diskless_load: ReplDisklessLoad = ReplDisklessLoad::Disabled, None, None, todo;
+        /// Log verbosity.
+        "loglevel", None, MODIFIABLE_CONFIG, Enum(LogLevel::ENTRIES), loglevel: LogLevel = LogLevel::Notice, None, None, live;
+        /// Eviction policy.
+        "maxmemory-policy", None, MODIFIABLE_CONFIG, Enum(MaxmemoryPolicy::ENTRIES), maxmemory_policy: MaxmemoryPolicy = MaxmemoryPolicy::NoEviction, None, None, todo;
+        /// AOF fsync policy.
+        "appendfsync", None, MODIFIABLE_CONFIG, Enum(AppendFsync::ENTRIES), appendfsync: AppendFsync = AppendFsync::Everysec, None, None, todo;
+        /// Whether to write oom_score_adj.
+        "oom-score-adj", None, MODIFIABLE_CONFIG, Enum(OomScoreAdj::ENTRIES), oom_score_adj: OomScoreAdj = OomScoreAdj::No, None, OomScoreAdj, todo;
+        /// Channel permissions of new ACL users.
+        "acl-pubsub-default", None, MODIFIABLE_CONFIG, Enum(AclPubsubDefault::ENTRIES), acl_pubsub_default: AclPubsubDefault = AclPubsubDefault::ResetChannels, None, None, todo;
+        /// Deep checks of RESTORE payloads.
+        "sanitize-dump-payload", None, DEBUG_CONFIG | MODIFIABLE_CONFIG, Enum(SanitizeDumpPayload::ENTRIES), sanitize_dump_payload: SanitizeDumpPayload = SanitizeDumpPayload::No, None, None, todo;
+        /// Who may CONFIG SET protected directives.
+        "enable-protected-configs", None, IMMUTABLE_CONFIG, Enum(ProtectedAction::ENTRIES), enable_protected_configs: ProtectedAction = ProtectedAction::No, None, None, todo;
+        /// Who may run DEBUG.
+        "enable-debug-command", None, IMMUTABLE_CONFIG, Enum(ProtectedAction::ENTRIES), enable_debug_command: ProtectedAction = ProtectedAction::No, None, None, live;
+        /// Who may run MODULE.
+        "enable-module-command", None, IMMUTABLE_CONFIG, Enum(ProtectedAction::ENTRIES), enable_module_command: ProtectedAction = ProtectedAction::No, None, None, todo;
+        /// What cluster redirections name.
+        "cluster-preferred-endpoint-type", None, MODIFIABLE_CONFIG, Enum(ClusterPreferredEndpointType::ENTRIES), cluster_preferred_endpoint_type: ClusterPreferredEndpointType = ClusterPreferredEndpointType::Ip, None, None, live;
+        /// Reaction to errors in replicated commands.
+        "propagation-error-behavior", None, MODIFIABLE_CONFIG, Enum(PropagationErrorBehavior::ENTRIES), propagation_error_behavior: PropagationErrorBehavior = PropagationErrorBehavior::Ignore, None, None, todo;
+        /// SHUTDOWN flags used on SIGINT (bits `SHUTDOWN_*`).
+        "shutdown-on-sigint", None, MODIFIABLE_CONFIG | MULTI_ARG_CONFIG, Enum(SHUTDOWN_ON_SIG_ENUM), shutdown_on_sigint: i32 = SHUTDOWN_NOFLAGS, Some(is_valid_shutdown_on_sig_flags), None, todo;
+        /// SHUTDOWN flags used on SIGTERM (bits `SHUTDOWN_*`).
+        "shutdown-on-sigterm", None, MODIFIABLE_CONFIG | MULTI_ARG_CONFIG, Enum(SHUTDOWN_ON_SIG_ENUM), shutdown_on_sigterm: i32 = SHUTDOWN_NOFLAGS, Some(is_valid_shutdown_on_sig_flags), None, todo;
+
+        /* Integer configs */
+        /// Number of logical databases.
+        "databases", None, IMMUTABLE_CONFIG, Int(1, INT_MAX, INTEGER_CONFIG), databases: i64 = 16, None, None, live;
+        /// TCP port; 0 disables TCP.
+        "port", None, MODIFIABLE_CONFIG, Int(0, 65535, INTEGER_CONFIG), port: i64 = 6379, None, Port, live;
+        /// I/O threads (1: everything on the main thread).
+        "io-threads", None, DEBUG_CONFIG | IMMUTABLE_CONFIG, Int(1, 128, INTEGER_CONFIG), io_threads: i64 = 1, None, None, todo;
+        /// AOF growth (percent of the base size) that triggers a rewrite.
+        "auto-aof-rewrite-percentage", None, MODIFIABLE_CONFIG, Int(0, INT_MAX, INTEGER_CONFIG), auto_aof_rewrite_percentage: i64 = 100, None, None, todo;
+        /// How stale (in node-timeout units) a replica may be to fail over.
+        "cluster-replica-validity-factor", Some("cluster-slave-validity-factor"), MODIFIABLE_CONFIG, Int(0, INT_MAX, INTEGER_CONFIG), cluster_replica_validity_factor: i64 = 10, None, None, live;
+        /// Listpack size of list nodes: >0 entries, <0 size class.
+        "list-max-listpack-size", Some("list-max-ziplist-size"), MODIFIABLE_CONFIG, Int(INT_MIN, INT_MAX, INTEGER_CONFIG), list_max_listpack_size: i64 = -2, None, None, todo;
+        /// SO_KEEPALIVE interval for clients, seconds.
+        "tcp-keepalive", None, MODIFIABLE_CONFIG, Int(0, INT_MAX, INTEGER_CONFIG), tcp_keepalive: i64 = 300, None, None, live;
+        /// Replicas a master keeps before one may migrate away.
+        "cluster-migration-barrier", None, MODIFIABLE_CONFIG, Int(0, INT_MAX, INTEGER_CONFIG), cluster_migration_barrier: i64 = 1, None, None, live;
+        /// Least CPU percent spent defragmenting.
+        "active-defrag-cycle-min", None, MODIFIABLE_CONFIG, Int(1, 99, INTEGER_CONFIG), active_defrag_cycle_min: i64 = 1, None, None, todo;
+        /// Most CPU percent spent defragmenting.
+        "active-defrag-cycle-max", None, MODIFIABLE_CONFIG, Int(1, 99, INTEGER_CONFIG), active_defrag_cycle_max: i64 = 25, None, None, todo;
+        /// Fragmentation percent where defrag starts.
+        "active-defrag-threshold-lower", None, MODIFIABLE_CONFIG, Int(0, 1000, INTEGER_CONFIG), active_defrag_threshold_lower: i64 = 10, None, None, todo;
+        /// Fragmentation percent where defrag works hardest.
+        "active-defrag-threshold-upper", None, MODIFIABLE_CONFIG, Int(0, 1000, INTEGER_CONFIG), active_defrag_threshold_upper: i64 = 100, None, None, todo;
+        /// LFU counter logarithm factor.
+        "lfu-log-factor", None, MODIFIABLE_CONFIG, Int(0, INT_MAX, INTEGER_CONFIG), lfu_log_factor: i64 = 10, None, None, todo;
+        /// Minutes for the LFU counter to decay.
+        "lfu-decay-time", None, MODIFIABLE_CONFIG, Int(0, INT_MAX, INTEGER_CONFIG), lfu_decay_time: i64 = 1, None, None, todo;
+        /// Sentinel promotion priority; 0 never.
+        "replica-priority", Some("slave-priority"), MODIFIABLE_CONFIG, Int(0, INT_MAX, INTEGER_CONFIG), replica_priority: i64 = 100, None, None, todo;
+        /// Seconds to wait for more replicas before a diskless sync.
+        "repl-diskless-sync-delay", None, MODIFIABLE_CONFIG, Int(0, INT_MAX, INTEGER_CONFIG), repl_diskless_sync_delay: i64 = 5, None, None, todo;
+        /// Keys sampled per eviction.
+        "maxmemory-samples", None, MODIFIABLE_CONFIG, Int(1, INT_MAX, INTEGER_CONFIG), maxmemory_samples: i64 = 5, None, None, todo;
+        /// Eviction effort, 0-100.
+        "maxmemory-eviction-tenacity", None, MODIFIABLE_CONFIG, Int(0, 100, INTEGER_CONFIG), maxmemory_eviction_tenacity: i64 = 10, None, None, todo;
+        /// Close clients idle this many seconds; 0 never.
+        "timeout", None, MODIFIABLE_CONFIG, Int(0, INT_MAX, INTEGER_CONFIG), timeout: i64 = 0, None, None, live;
+        /// Port a replica reports to its master.
+        "replica-announce-port", Some("slave-announce-port"), MODIFIABLE_CONFIG, Int(0, 65535, INTEGER_CONFIG), replica_announce_port: i64 = 0, None, None, todo;
+        /// listen() backlog.
+        "tcp-backlog", None, IMMUTABLE_CONFIG, Int(0, INT_MAX, INTEGER_CONFIG), tcp_backlog: i64 = 511, None, None, live;
+        /// Cluster bus port; 0 means port + 10000.
+        "cluster-port", None, IMMUTABLE_CONFIG, Int(0, 65535, INTEGER_CONFIG), cluster_port: i64 = 0, None, None, live;
+        /// Announced bus port; 0 means the real one.
+        "cluster-announce-bus-port", None, MODIFIABLE_CONFIG, Int(0, 65535, INTEGER_CONFIG), cluster_announce_bus_port: i64 = 0, None, ClusterAnnouncedPort, live;
+        /// Announced client port; 0 means the real one.
+        "cluster-announce-port", None, MODIFIABLE_CONFIG, Int(0, 65535, INTEGER_CONFIG), cluster_announce_port: i64 = 0, None, ClusterAnnouncedPort, live;
+        /// Announced TLS client port; 0 means the real one.
+        "cluster-announce-tls-port", None, MODIFIABLE_CONFIG, Int(0, 65535, INTEGER_CONFIG), cluster_announce_tls_port: i64 = 0, None, ClusterAnnouncedPort, live;
+        /// Replication timeout, seconds.
+        "repl-timeout", None, MODIFIABLE_CONFIG, Int(1, INT_MAX, INTEGER_CONFIG), repl_timeout: i64 = 60, None, None, todo;
+        /// Seconds between master PINGs to replicas.
+        "repl-ping-replica-period", Some("repl-ping-slave-period"), MODIFIABLE_CONFIG, Int(1, INT_MAX, INTEGER_CONFIG), repl_ping_replica_period: i64 = 10, None, None, todo;
+        /// Uncompressed nodes at each end of a quicklist.
+        "list-compress-depth", None, DEBUG_CONFIG | MODIFIABLE_CONFIG, Int(0, INT_MAX, INTEGER_CONFIG), list_compress_depth: i64 = 0, None, None, todo;
+        /// Microseconds slept per key while saving (tests).
+        "rdb-key-save-delay", None, MODIFIABLE_CONFIG | HIDDEN_CONFIG, Int(INT_MIN, INT_MAX, INTEGER_CONFIG), rdb_key_save_delay: i64 = 0, None, None, todo;
+        /// Microseconds slept per key while loading (tests).
+        "key-load-delay", None, MODIFIABLE_CONFIG | HIDDEN_CONFIG, Int(INT_MIN, INT_MAX, INTEGER_CONFIG), key_load_delay: i64 = 0, None, None, todo;
+        /// Active expiry effort, 1-10.
+        "active-expire-effort", None, MODIFIABLE_CONFIG, Int(1, 10, INTEGER_CONFIG), active_expire_effort: i64 = 1, None, None, live;
+        /// Cron frequency; clamped to 1..500.
+        "hz", None, MODIFIABLE_CONFIG, Int(0, INT_MAX, INTEGER_CONFIG), hz: i64 = 10, None, Hz, live;
+        /// Good replicas needed to accept writes.
+        "min-replicas-to-write", Some("min-slaves-to-write"), MODIFIABLE_CONFIG, Int(0, INT_MAX, INTEGER_CONFIG), min_replicas_to_write: i64 = 0, None, GoodSlaves, todo;
+        /// Most seconds of lag of a good replica.
+        "min-replicas-max-lag", Some("min-slaves-max-lag"), MODIFIABLE_CONFIG, Int(0, INT_MAX, INTEGER_CONFIG), min_replicas_max_lag: i64 = 10, None, GoodSlaves, todo;
+        /// Watchdog period, milliseconds (debugging).
+        "watchdog-period", None, MODIFIABLE_CONFIG | HIDDEN_CONFIG, Int(0, INT_MAX, INTEGER_CONFIG), watchdog_period: i64 = 0, None, WatchdogPeriod, todo;
+        /// Seconds SHUTDOWN waits for replicas.
+        "shutdown-timeout", None, MODIFIABLE_CONFIG, Int(0, INT_MAX, INTEGER_CONFIG), shutdown_timeout: i64 = 10, None, None, todo;
+        /// Start a diskless sync as soon as this many replicas wait; 0 off.
+        "repl-diskless-sync-max-replicas", None, MODIFIABLE_CONFIG, Int(0, INT_MAX, INTEGER_CONFIG), repl_diskless_sync_max_replicas: i64 = 0, None, None, todo;
+
+        /* Unsigned int configs */
+        /// Most connected clients.
+        "maxclients", None, MODIFIABLE_CONFIG, UInt(1, UINT_MAX, INTEGER_CONFIG), maxclients: u64 = 10000, None, Maxclients, live;
+        /// Permissions of the unix socket (octal).
+        "unixsocketperm", None, IMMUTABLE_CONFIG, UInt(0, 0o777, OCTAL_CONFIG), unixsocketperm: u64 = 0, None, None, live;
+        /// SO_MARK of listening sockets.
+        "socket-mark-id", None, IMMUTABLE_CONFIG, UInt(0, UINT_MAX, INTEGER_CONFIG), socket_mark_id: u64 = 0, None, None, todo;
+
+        /* Unsigned long configs */
+        /// Fields beyond which a key is defragmented in steps.
+        "active-defrag-max-scan-fields", None, MODIFIABLE_CONFIG, Int(1, LONG_MAX, INTEGER_CONFIG), active_defrag_max_scan_fields: u64 = 1000, None, None, todo;
+        /// Entries kept in the slow log.
+        "slowlog-max-len", None, MODIFIABLE_CONFIG, Int(0, LONG_MAX, INTEGER_CONFIG), slowlog_max_len: u64 = 128, None, None, live;
+        /// Entries kept in the ACL log.
+        "acllog-max-len", None, MODIFIABLE_CONFIG, Int(0, LONG_MAX, INTEGER_CONFIG), acllog_max_len: u64 = 128, None, None, todo;
+
+        /* Long long configs */
+        /// Milliseconds a script/function may run before BUSY replies.
+        "busy-reply-threshold", Some("lua-time-limit"), MODIFIABLE_CONFIG, Int(0, LONG_MAX, INTEGER_CONFIG), busy_reply_threshold: i64 = 5000, None, None, todo;
+        /// Milliseconds without reply before a node is suspected down.
+        "cluster-node-timeout", None, MODIFIABLE_CONFIG, Int(0, LLONG_MAX, INTEGER_CONFIG), cluster_node_timeout: i64 = 15000, None, None, live;
+        /// Microseconds above which a command is slow-logged; -1 off.
+        "slowlog-log-slower-than", None, MODIFIABLE_CONFIG, Int(-1, LLONG_MAX, INTEGER_CONFIG), slowlog_log_slower_than: i64 = 10000, None, None, live;
+        /// Milliseconds above which an event is latency-logged; 0 off.
+        "latency-monitor-threshold", None, MODIFIABLE_CONFIG, Int(0, LLONG_MAX, INTEGER_CONFIG), latency_monitor_threshold: i64 = 0, None, None, live;
+        /// Largest bulk string a client may send.
+        "proto-max-bulk-len", None, DEBUG_CONFIG | MODIFIABLE_CONFIG, Int(1024 * 1024, LONG_MAX, MEMORY_CONFIG), proto_max_bulk_len: i64 = 512 * 1024 * 1024, None, None, live;
+        /// Entries per stream node; 0 unlimited.
+        "stream-node-max-entries", None, MODIFIABLE_CONFIG, Int(0, LLONG_MAX, INTEGER_CONFIG), stream_node_max_entries: i64 = 100, None, None, todo;
+        /// Replication backlog size.
+        "repl-backlog-size", None, MODIFIABLE_CONFIG, Int(1, LLONG_MAX, MEMORY_CONFIG), repl_backlog_size: i64 = 1024 * 1024, None, ReplBacklogSize, todo;
+
+        /* Unsigned long long configs */
+        /// Memory limit; 0 none.
+        "maxmemory", None, MODIFIABLE_CONFIG, UInt(0, ULLONG_MAX, MEMORY_CONFIG), maxmemory: u64 = 0, None, Maxmemory, todo;
+        /// Send buffer limit of a cluster link; 0 none.
+        "cluster-link-sendbuf-limit", None, MODIFIABLE_CONFIG, UInt(0, ULLONG_MAX, MEMORY_CONFIG), cluster_link_sendbuf_limit: u64 = 0, None, None, live;
+
+        /* Size_t configs */
+        /// Hash fields kept as a listpack.
+        "hash-max-listpack-entries", Some("hash-max-ziplist-entries"), MODIFIABLE_CONFIG, UInt(0, LONG_MAX, INTEGER_CONFIG), hash_max_listpack_entries: u64 = 512, None, None, todo;
+        /// Integer members kept as an intset.
+        "set-max-intset-entries", None, MODIFIABLE_CONFIG, UInt(0, LONG_MAX, INTEGER_CONFIG), set_max_intset_entries: u64 = 512, None, None, todo;
+        /// Sorted set members kept as a listpack.
+        "zset-max-listpack-entries", Some("zset-max-ziplist-entries"), MODIFIABLE_CONFIG, UInt(0, LONG_MAX, INTEGER_CONFIG), zset_max_listpack_entries: u64 = 128, None, None, todo;
+        /// Fragmentation bytes below which defrag stays idle.
+        "active-defrag-ignore-bytes", None, MODIFIABLE_CONFIG, UInt(1, LLONG_MAX, MEMORY_CONFIG), active_defrag_ignore_bytes: u64 = 100 << 20, None, None, todo;
+        /// Longest hash value kept in a listpack.
+        "hash-max-listpack-value", Some("hash-max-ziplist-value"), MODIFIABLE_CONFIG, UInt(0, LONG_MAX, MEMORY_CONFIG), hash_max_listpack_value: u64 = 64, None, None, todo;
+        /// Bytes per stream node; 0 unlimited.
+        "stream-node-max-bytes", None, MODIFIABLE_CONFIG, UInt(0, LONG_MAX, MEMORY_CONFIG), stream_node_max_bytes: u64 = 4096, None, None, todo;
+        /// Longest sorted set member kept in a listpack.
+        "zset-max-listpack-value", Some("zset-max-ziplist-value"), MODIFIABLE_CONFIG, UInt(0, LONG_MAX, MEMORY_CONFIG), zset_max_listpack_value: u64 = 64, None, None, todo;
+        /// Largest sparse HyperLogLog.
+        "hll-sparse-max-bytes", None, MODIFIABLE_CONFIG, UInt(0, LONG_MAX, MEMORY_CONFIG), hll_sparse_max_bytes: u64 = 3000, None, None, todo;
+        /// Keys remembered for client-side caching.
+        "tracking-table-max-keys", None, MODIFIABLE_CONFIG, UInt(0, LONG_MAX, INTEGER_CONFIG), tracking_table_max_keys: u64 = 1000000, None, None, todo;
+        /// Largest query buffer of one client.
+        "client-query-buffer-limit", None, DEBUG_CONFIG | MODIFIABLE_CONFIG, UInt(1024 * 1024, LONG_MAX, MEMORY_CONFIG), client_query_buffer_limit: u64 = 1024 * 1024 * 1024, None, None, live;
+        /// Memory of all clients before eviction of clients; `-N` is N% of maxmemory.
+        "maxmemory-clients", None, MODIFIABLE_CONFIG, Int(-100, SSIZE_MAX, MEMORY_CONFIG | PERCENT_CONFIG), maxmemory_clients: i64 = 0, None, ClientMaxMemoryUsage, todo;
+
+        /* Other configs */
+        /// Seconds before a master without replicas frees its backlog.
+        "repl-backlog-ttl", None, MODIFIABLE_CONFIG, Int(0, LONG_MAX, INTEGER_CONFIG), repl_backlog_ttl: i64 = 60 * 60, None, None, todo;
+        /// Smallest AOF that is rewritten automatically.
+        "auto-aof-rewrite-min-size", None, MODIFIABLE_CONFIG, Int(0, LLONG_MAX, MEMORY_CONFIG), auto_aof_rewrite_min_size: i64 = 64 * 1024 * 1024, None, None, todo;
+        /// Bytes loaded between event loop turns while loading.
+        "loading-process-events-interval-bytes", None, MODIFIABLE_CONFIG | HIDDEN_CONFIG, Int(1024, INT_MAX, INTEGER_CONFIG), loading_process_events_interval_bytes: i64 = 1024 * 1024 * 2, None, None, todo;
+
+        /* TLS configs (accepted and stored; TLS itself is not supported) */
+        /// TLS port; 0 off.
+        "tls-port", None, MODIFIABLE_CONFIG, Int(0, 65535, INTEGER_CONFIG), tls_port: i64 = 0, None, TlsPort, todo;
+        /// TLS session cache entries.
+        "tls-session-cache-size", None, MODIFIABLE_CONFIG, Int(0, INT_MAX, INTEGER_CONFIG), tls_session_cache_size: i64 = 20 * 1024, None, TlsCfg, todo;
+        /// TLS session cache timeout, seconds.
+        "tls-session-cache-timeout", None, MODIFIABLE_CONFIG, Int(0, INT_MAX, INTEGER_CONFIG), tls_session_cache_timeout: i64 = 300, None, TlsCfg, todo;
+        /// TLS on the cluster bus.
+        "tls-cluster", None, MODIFIABLE_CONFIG, Bool(), tls_cluster: bool = false, None, TlsCfg, todo;
+        /// TLS on replication links.
+        "tls-replication", None, MODIFIABLE_CONFIG, Bool(), tls_replication: bool = false, None, TlsCfg, todo;
+        /// Client certificates required, optional or ignored.
+        "tls-auth-clients", None, MODIFIABLE_CONFIG, Enum(TlsAuthClients::ENTRIES), tls_auth_clients: TlsAuthClients = TlsAuthClients::Yes, None, None, todo;
+        /// Prefer the server's cipher order.
+        "tls-prefer-server-ciphers", None, MODIFIABLE_CONFIG, Bool(), tls_prefer_server_ciphers: bool = false, None, TlsCfg, todo;
+        /// TLS session caching.
+        "tls-session-caching", None, MODIFIABLE_CONFIG, Bool(), tls_session_caching: bool = true, None, TlsCfg, todo;
+        /// Server certificate.
+        "tls-cert-file", None, VOLATILE_CONFIG | MODIFIABLE_CONFIG, OptStr(), tls_cert_file: Option<String> = None, None, TlsCfg, todo;
+        /// Server private key.
+        "tls-key-file", None, VOLATILE_CONFIG | MODIFIABLE_CONFIG, OptStr(), tls_key_file: Option<String> = None, None, TlsCfg, todo;
+        /// Passphrase of the server key.
+        "tls-key-file-pass", None, MODIFIABLE_CONFIG, OptStr(), tls_key_file_pass: Option<String> = None, None, TlsCfg, todo;
+        /// Client certificate for outgoing links.
+        "tls-client-cert-file", None, VOLATILE_CONFIG | MODIFIABLE_CONFIG, OptStr(), tls_client_cert_file: Option<String> = None, None, TlsCfg, todo;
+        /// Client private key for outgoing links.
+        "tls-client-key-file", None, VOLATILE_CONFIG | MODIFIABLE_CONFIG, OptStr(), tls_client_key_file: Option<String> = None, None, TlsCfg, todo;
+        /// Passphrase of the client key.
+        "tls-client-key-file-pass", None, MODIFIABLE_CONFIG, OptStr(), tls_client_key_file_pass: Option<String> = None, None, TlsCfg, todo;
+        /// Diffie-Hellman parameters.
+        "tls-dh-params-file", None, VOLATILE_CONFIG | MODIFIABLE_CONFIG, OptStr(), tls_dh_params_file: Option<String> = None, None, TlsCfg, todo;
+        /// CA bundle.
+        "tls-ca-cert-file", None, VOLATILE_CONFIG | MODIFIABLE_CONFIG, OptStr(), tls_ca_cert_file: Option<String> = None, None, TlsCfg, todo;
+        /// CA folder.
+        "tls-ca-cert-dir", None, VOLATILE_CONFIG | MODIFIABLE_CONFIG, OptStr(), tls_ca_cert_dir: Option<String> = None, None, TlsCfg, todo;
+        /// Allowed TLS versions.
+        "tls-protocols", None, MODIFIABLE_CONFIG, OptStr(), tls_protocols: Option<String> = None, None, TlsCfg, todo;
+        /// TLS 1.2 ciphers.
+        "tls-ciphers", None, MODIFIABLE_CONFIG, OptStr(), tls_ciphers: Option<String> = None, None, TlsCfg, todo;
+        /// TLS 1.3 cipher suites.
+        "tls-ciphersuites", None, MODIFIABLE_CONFIG, OptStr(), tls_ciphersuites: Option<String> = None, None, TlsCfg, todo;
+    }
+    special {
+        "dir", None, MODIFIABLE_CONFIG | PROTECTED_CONFIG | DENY_LOADING_CONFIG, set_config_dir_option, get_config_dir_option, rewrite_config_dir_option, Dir, live;
+        "save", None, MODIFIABLE_CONFIG | MULTI_ARG_CONFIG, set_config_save_option, get_config_save_option, rewrite_config_save_option, None, live;
+        "client-output-buffer-limit", None, MODIFIABLE_CONFIG | MULTI_ARG_CONFIG, set_config_client_output_buffer_limit_option, get_config_client_output_buffer_limit_option, rewrite_config_client_output_buffer_limit_option, None, live;
+        "oom-score-adj-values", None, MODIFIABLE_CONFIG | MULTI_ARG_CONFIG, set_config_oom_score_adj_values_option, get_config_oom_score_adj_values_option, rewrite_config_oom_score_adj_values_option, OomScoreAdj, todo;
+        "notify-keyspace-events", None, MODIFIABLE_CONFIG, set_config_notify_keyspace_events_option, get_config_notify_keyspace_events_option, rewrite_config_notify_keyspace_events_option, None, todo;
+        "bind", None, MODIFIABLE_CONFIG | MULTI_ARG_CONFIG, set_config_bind_option, get_config_bind_option, rewrite_config_bind_option, Bind, live;
+        "replicaof", Some("slaveof"), IMMUTABLE_CONFIG | MULTI_ARG_CONFIG, set_config_replica_of_option, get_config_replica_of_option, rewrite_config_replica_of_option, None, todo;
+        "latency-tracking-info-percentiles", None, MODIFIABLE_CONFIG | MULTI_ARG_CONFIG, set_config_latency_tracking_info_percentiles_output_option, get_config_latency_tracking_info_percentiles_output_option, rewrite_config_latency_tracking_info_percentiles_output_option, None, todo;
+    }
+    fields {
+        /// `dir`: the absolute working directory (the server chdir'ed there).
+        dir: String = current_dir_string();
+        /// `save`: (seconds, changes) pairs; empty disables snapshots.
+        save_params: Vec<(i64, i64)> = vec![(3600, 1), (300, 100), (60, 10000)];
+        /// `client-output-buffer-limit`: normal, replica, pubsub.
+        client_obuf_limits: [ClientBufferLimit; CLIENT_TYPE_OBUF_COUNT] = CLIENT_BUFFER_LIMITS_DEFAULTS;
+        /// `oom-score-adj-values`: master, replica, background child.
+        oom_score_adj_values: [i64; CONFIG_OOM_COUNT] = CONFIG_OOM_SCORE_ADJ_VALUES_DEFAULTS;
+        /// `notify-keyspace-events` as `NOTIFY_*` bits.
+        notify_keyspace_events: i32 = 0;
+        /// `bind`: addresses to listen on; empty means all (like C's zero count).
+        bind: Vec<String> = CONFIG_DEFAULT_BINDADDR.iter().map(|s| s.to_string()).collect();
+        /// `replicaof` / `slaveof`: master host and port. The replication code
+        /// keeps it current when REPLICAOF changes the master.
+        replicaof: Option<(String, i64)> = None;
+        /// `latency-tracking-info-percentiles`.
+        latency_tracking_info_percentiles: Vec<f64> = vec![50.0, 99.0, 99.9];
+        /// Absolute path of the config file given on the command line.
+        config_file: Option<PathBuf> = None;
+        /// Arguments of each `user` line (the ACL module parses them). CONFIG
+        /// REWRITE writes one `user` line per entry unless `aclfile` is set,
+        /// so the ACL code should refresh this before a rewrite.
+        users: Vec<Vec<String>> = Vec::new();
+        /// `rename-command` lines, applied by the server once commands exist.
+        rename_commands: Vec<RenameCommand> = Vec::new();
+    }
+}
+
+/// A directive as found by name: the table row and the spelling that
+/// matched (the alias when the alias was used, as C registers aliases as
+/// entries of their own).
+#[derive(Clone, Copy)]
+pub struct ConfigRef {
+    pub config: &'static StandardConfig,
+    pub name: &'static str,
+    pub is_alias: bool,
+}
+
+impl ConfigRef {
+    fn same_entry(&self, other: &ConfigRef) -> bool {
+        std::ptr::eq(self.config, other.config) && self.is_alias == other.is_alias
+    }
+}
+
+/// Finds a directive by name or alias, ignoring case.
+pub fn lookup_config(name: &[u8]) -> Option<ConfigRef> {
+    for config in CONFIG_TABLE {
+        if config.name.as_bytes().eq_ignore_ascii_case(name) {
+            return Some(ConfigRef {
+                config,
+                name: config.name,
+                is_alias: false,
+            });
+        }
+        if let Some(alias) = config.alias {
+            if alias.as_bytes().eq_ignore_ascii_case(name) {
+                return Some(ConfigRef {
+                    config,
+                    name: alias,
+                    is_alias: true,
+                });
+            }
         }
     }
-    out
+    None
+}
+
+/// Every registered name (primary names and aliases) with its row, in table
+/// order, each primary name followed by its alias.
+fn all_config_refs() -> impl Iterator<Item = ConfigRef> {
+    CONFIG_TABLE.iter().flat_map(|config| {
+        let primary = ConfigRef {
+            config,
+            name: config.name,
+            is_alias: false,
+        };
+        let alias = config.alias.map(|name| ConfigRef {
+            config,
+            name,
+            is_alias: true,
+        });
+        std::iter::once(primary).chain(alias)
+    })
+}
+
+/// Names of the directives the server accepts but does not act on yet.
+pub fn no_effect_yet_names() -> Vec<&'static str> {
+    CONFIG_TABLE
+        .iter()
+        .filter(|c| c.no_effect_yet)
+        .map(|c| c.name)
+        .collect()
+}
+
+/// Whether a protected feature (`enable-protected-configs`,
+/// `enable-debug-command`, `enable-module-command`) is open to a client.
+pub fn allow_protected_action(setting: ProtectedAction, client_is_local: bool) -> bool {
+    setting == ProtectedAction::Yes || (setting == ProtectedAction::Local && client_is_local)
+}
+
+/*-----------------------------------------------------------------------------
+ * Enum access functions
+ *----------------------------------------------------------------------------*/
+
+/// Value of the name(s) in `argv`; several names (OR-ed) only for bit-flag
+/// enums. `None` when a name is unknown or the count is wrong.
+fn config_enum_get_value(entries: &[(&str, i32)], argv: &[String], bitflags: bool) -> Option<i32> {
+    if argv.is_empty() || (!bitflags && argv.len() != 1) {
+        return None;
+    }
+    let mut values = 0;
+    for arg in argv {
+        let mut matched = false;
+        for (name, val) in entries {
+            if name.eq_ignore_ascii_case(arg) {
+                values |= val;
+                matched = true;
+            }
+        }
+        if !matched {
+            return None;
+        }
+    }
+    Some(values)
+}
+
+/// Name(s) of a value: the first exact match, else (bit flags only) the
+/// names of the set bits, else "unknown".
+fn config_enum_get_name(entries: &[(&str, i32)], values: i32, bitflags: bool) -> String {
+    let mut names: Option<String> = None;
+    let mut unmatched = values;
+    for (name, val) in entries {
+        if values == *val {
+            return name.to_string();
+        }
+        if bitflags && *val != 0 && *val == (unmatched & val) {
+            names = Some(match names {
+                Some(n) => format!("{n} {name}"),
+                None => name.to_string(),
+            });
+            unmatched &= !val;
+        }
+    }
+    match names {
+        Some(n) if unmatched == 0 => n,
+        _ => "unknown".to_string(),
+    }
+}
+
+/// The text of the "must be one of" error, cut like C's 256-byte buffer.
+fn enum_error(entries: &[(&str, i32)]) -> String {
+    let names: Vec<&str> = entries.iter().map(|(n, _)| *n).collect();
+    let mut err = format!(
+        "argument(s) must be one of the following: {}",
+        names.join(", ")
+    );
+    truncate_at_char_boundary(&mut err, 255);
+    err
+}
+
+/*-----------------------------------------------------------------------------
+ * Config file parsing
+ *----------------------------------------------------------------------------*/
+
+/// State shared by all the lines (and included files) of one load.
+pub(crate) struct LoadCtx {
+    /// True while a file is being read, false for CONFIG SET. Like C, the
+    /// end of an included file sets it back to false.
+    reading_config_file: bool,
+    /// The first `save` line of a load replaces the defaults, later lines
+    /// add to it.
+    save_loaded: bool,
+}
+
+impl LoadCtx {
+    fn config_set() -> LoadCtx {
+        LoadCtx {
+            reading_config_file: false,
+            save_loaded: false,
+        }
+    }
+}
+
+/// Directives that 7.0 still swallows silently, with their accepted
+/// argument counts (name included).
+const DEPRECATED_CONFIGS: &[(&str, usize, usize)] = &[
+    ("list-max-ziplist-entries", 2, 2),
+    ("list-max-ziplist-value", 2, 2),
+    ("lua-replicate-commands", 2, 2),
+];
+
+/// The message redis-server prints before exiting on a bad config. With a
+/// line it names it and echoes it; errors found after the last line (log
+/// file, sanity checks) have none.
+pub fn fatal_config_error(linenum: Option<usize>, line: &str, err: &str) -> String {
+    let mut msg = format!("\n*** FATAL CONFIG FILE ERROR (Redis {REDIS_VERSION}) ***\n");
+    if let Some(n) = linenum {
+        msg.push_str(&format!(
+            "Reading the configuration file, at line {n}\n>>> '{line}'\n"
+        ));
+    }
+    msg.push_str(err);
+    msg.push('\n');
+    msg
+}
+
+/// What the command line asks for, as `main` splits it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CommandLine {
+    /// First argument when it does not start with `-`.
+    pub config_file: Option<String>,
+    /// A lone `-` first or last: read config from standard input too.
+    pub config_from_stdin: bool,
+    /// `--name value ...` pairs turned into config lines.
+    pub options: String,
+}
+
+/// Splits `argv` (program name included) the way `main` does: an optional
+/// config file, an optional `-` for stdin, then `--directive args...` turned
+/// into one config line per directive. `-v`, `--help`, `--test-memory` and
+/// `--check-system` are left to the caller.
+pub fn parse_command_line(argv: &[String]) -> CommandLine {
+    let mut cl = CommandLine::default();
+    let argc = argv.len();
+    if argc < 2 {
+        return cl;
+    }
+    let mut j = 1;
+    if !argv[1].starts_with('-') {
+        cl.config_file = Some(argv[1].clone());
+        j = 2;
+    }
+    let options = &mut cl.options;
+    let mut handled_last_config_arg = true;
+    while j < argc {
+        let arg = &argv[j];
+        let next_is_option = j != argc - 1 && argv[j + 1].starts_with("--");
+        if arg == "-" && (j == 1 || j == argc - 1) {
+            cl.config_from_stdin = true;
+        } else if handled_last_config_arg && arg.starts_with("--") {
+            // Option name: starts a new line.
+            if !options.is_empty() {
+                options.push('\n');
+            }
+            options.push_str(&arg[2..]);
+            options.push(' ');
+            let words = sds_split_args(arg.as_bytes()).map_or(0, |v| v.len());
+            if words == 1 {
+                // Only a name, its value comes next ...
+                handled_last_config_arg = false;
+                // ... except `--save` / `--sentinel` given without one, which
+                // stay valid as "no value" like before 7.0.1.
+                if arg.eq_ignore_ascii_case("--save") && (next_is_option || j == argc - 1) {
+                    options.push_str("\"\"");
+                    handled_last_config_arg = next_is_option;
+                } else if arg.eq_ignore_ascii_case("--sentinel") && next_is_option {
+                    handled_last_config_arg = true;
+                }
+            } else {
+                // "--port 6380" in one argument carries its own value.
+                handled_last_config_arg = true;
+            }
+        } else {
+            // Option argument.
+            options.push_str(&sds_cat_repr(arg.as_bytes()));
+            options.push(' ');
+            handled_last_config_arg = true;
+        }
+        j += 1;
+    }
+    cl
+}
+
+/// The config lines `main` builds from `argv` (program name included); see
+/// [`parse_command_line`].
+pub fn options_from_argv(args: &[String]) -> String {
+    parse_command_line(args).options
 }
 
 impl Config {
+    /// Loads `filename` (absolute path recorded in `config_file`), then
+    /// standard input when asked, then the command line `options`, as one
+    /// text where a later line wins. On error returns the whole message the
+    /// server must print on stderr before exiting with status 1.
     pub fn load_server_config(
         &mut self,
-        file: Option<&str>,
-        _stdin: bool,
+        filename: Option<&str>,
+        config_from_stdin: bool,
         options: &str,
     ) -> Result<(), String> {
-        let mut text = match file {
-            Some(f) => std::fs::read_to_string(f)
-                .map_err(|e| format!("Fatal error, can't open config file '{f}': {e}\n"))?,
-            None => String::new(),
-        };
-        text.push('\n');
-        text.push_str(options);
-        for line in text.lines() {
-            let Some(args) = crate::sds::sds_split_args(line.trim().as_bytes()) else {
-                continue;
-            };
-            if args.is_empty() || args[0].starts_with(b"#") {
-                continue;
+        let mut ctx = LoadCtx::config_set();
+        let abs = match filename {
+            Some(f) => {
+                // Resolved before any `dir` line changes the working directory.
+                let abs = get_absolute_path(f).unwrap_or_else(|| f.to_string());
+                self.config_file = Some(PathBuf::from(&abs));
+                Some(abs)
             }
-            let name = String::from_utf8_lossy(&args[0]).to_ascii_lowercase();
-            let v = args
-                .get(1)
-                .map(|v| String::from_utf8_lossy(v).into_owned())
-                .unwrap_or_default();
-            match name.as_str() {
-                "port" => self.port = v.parse().unwrap_or(6379),
-                "bind" => {
-                    self.bind = args[1..]
-                        .iter()
-                        .map(|a| String::from_utf8_lossy(a).into_owned())
-                        .collect();
-                    self.bind_explicit = true;
+            None => None,
+        };
+        self.load_server_config_file(abs.as_deref(), config_from_stdin, Some(options), &mut ctx)
+    }
+
+    /// Reads one file (or every file a wildcard matches), stdin and options,
+    /// then parses the whole text (C loadServerConfig).
+    fn load_server_config_file(
+        &mut self,
+        filename: Option<&str>,
+        config_from_stdin: bool,
+        options: Option<&str>,
+        ctx: &mut LoadCtx,
+    ) -> Result<(), String> {
+        let mut config = Vec::new();
+        if let Some(filename) = filename {
+            if filename.contains(['*', '?', '[']) {
+                // A pattern that matches nothing is fine: an empty conf.d.
+                for path in glob_config_files(filename) {
+                    read_config_file(&path.to_string_lossy(), &mut config)?;
                 }
-                "unixsocket" => self.unixsocket = v,
-                "timeout" => self.timeout = v.parse().unwrap_or(0),
-                "maxclients" => self.maxclients = v.parse().unwrap_or(10000),
-                "databases" => self.databases = v.parse().unwrap_or(16),
-                "hz" => self.hz = v.parse().unwrap_or(10),
-                "logfile" => self.logfile = v,
-                "pidfile" => self.pidfile = v,
-                "requirepass" => self.requirepass = v,
-                "protected-mode" => self.protected_mode = v == "yes",
-                "enable-debug-command" => {
-                    self.enable_debug_command = if v == "yes" {
-                        1
-                    } else if v == "local" {
-                        2
-                    } else {
-                        0
-                    }
-                }
-                "dir" => {
-                    let _ = std::env::set_current_dir(&v);
-                }
-                _ => {}
+            } else {
+                read_config_file(filename, &mut config)?;
             }
         }
+        if config_from_stdin {
+            // Like C, a read error just ends the input.
+            let _ = io::stdin().read_to_end(&mut config);
+        }
+        if let Some(options) = options {
+            config.push(b'\n');
+            config.extend_from_slice(options.as_bytes());
+        }
+        self.load_server_config_from_bytes(&config, ctx)
+    }
+
+    /// Parses config text as if it were a file of its own.
+    pub fn load_server_config_from_string(&mut self, config: &str) -> Result<(), String> {
+        self.load_server_config_from_bytes(config.as_bytes(), &mut LoadCtx::config_set())
+    }
+
+    fn load_server_config_from_bytes(
+        &mut self,
+        config: &[u8],
+        ctx: &mut LoadCtx,
+    ) -> Result<(), String> {
+        ctx.reading_config_file = true;
+        for (i, raw) in config.split(|b| *b == b'\n').enumerate() {
+            let linenum = i + 1;
+            // A C string ends at the first NUL.
+            let raw = raw.split(|b| *b == 0).next().unwrap_or_default();
+            let line = trim_bytes(raw, b" \t\r\n");
+
+            // 1) Skip comments and blank lines.
+            if line.is_empty() || line[0] == b'#' {
+                continue;
+            }
+            let fatal =
+                |err: &str| fatal_config_error(Some(linenum), &String::from_utf8_lossy(line), err);
+
+            // 2) Split into arguments.
+            let Some(argv) = sds_split_args(line) else {
+                return Err(fatal("Unbalanced quotes in configuration line"));
+            };
+            if argv.is_empty() {
+                continue;
+            }
+            let argv: Vec<String> = argv.iter().map(|a| lossy(a)).collect();
+            let argc = argv.len();
+            let name = argv[0].to_ascii_lowercase();
+
+            // 3) Directives of the table.
+            if let Some(cref) = lookup_config(name.as_bytes()) {
+                let multi_arg = cref.config.flags & MULTI_ARG_CONFIG != 0;
+                if !multi_arg && argc != 2 {
+                    return Err(fatal("wrong number of arguments"));
+                }
+                let args: Vec<String> = if multi_arg && argc == 2 && !argv[1].is_empty() {
+                    // `--save "900 1 300 10"` carries its words in one argument.
+                    sds_split_args(argv[1].as_bytes())
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|a| lossy(a))
+                        .collect()
+                } else {
+                    argv[1..].to_vec()
+                };
+                self.set_config_args(cref.config, &args, ctx)
+                    .map_err(|e| fatal(&e))?;
+                continue;
+            }
+            if DEPRECATED_CONFIGS
+                .iter()
+                .any(|(n, min, max)| *n == name && (*min..=*max).contains(&argc))
+            {
+                continue;
+            }
+
+            // 4) Directives outside the table.
+            if name == "include" && argc == 2 {
+                self.load_server_config_file(Some(&argv[1]), false, None, ctx)?;
+            } else if name == "rename-command" && argc == 3 {
+                self.rename_commands.push(RenameCommand {
+                    from: argv[1].clone(),
+                    to: argv[2].clone(),
+                    linenum,
+                    line: lossy(line),
+                });
+            } else if name == "user" && argc >= 2 {
+                self.users.push(argv[1..].to_vec());
+            } else if name == "loadmodule" && argc >= 2 {
+                return Err(fatal(
+                    "Modules are not supported by this server (loadmodule)",
+                ));
+            } else if name.contains('.') {
+                if argc < 2 {
+                    return Err(fatal("Module config specified without value"));
+                }
+                return Err(fatal(
+                    "Module configuration detected without loadmodule directive: modules are not supported by this server",
+                ));
+            } else if name == "sentinel" {
+                // A bare `sentinel` line is ignored, as in C (main decides
+                // sentinel mode from argv, and we never run as Sentinel).
+                if argc != 1 {
+                    return Err(fatal("sentinel directive while not in sentinel mode"));
+                }
+            } else {
+                return Err(fatal("Bad directive or wrong number of arguments"));
+            }
+        }
+
+        // 5) Checks that need the whole text.
+        if !self.logfile.is_empty() {
+            // Fail now rather than be unable to log later.
+            if let Err(e) = OpenOptions::new()
+                .append(true)
+                .create(true)
+                .open(&self.logfile)
+            {
+                return Err(fatal_config_error(
+                    None,
+                    "",
+                    &format!("Can't open the log file: {}", strerror(&e)),
+                ));
+            }
+        }
+        if self.cluster_enabled && self.replicaof.is_some() {
+            return Err(fatal_config_error(
+                None,
+                "",
+                "replicaof directive not allowed in cluster mode",
+            ));
+        }
+        self.hz = self.hz.clamp(CONFIG_MIN_HZ, CONFIG_MAX_HZ);
+        ctx.reading_config_file = false;
         Ok(())
     }
-    pub fn requirepass_is_set(&self) -> bool {
-        !self.requirepass.is_empty()
+}
+
+/// Appends a config file's bytes, or fails with C's log message.
+fn read_config_file(filename: &str, config: &mut Vec<u8>) -> Result<(), String> {
+    let mut fp = File::open(filename).map_err(|e| {
+        format!(
+            "Fatal error, can't open config file '{}': {}",
+            filename,
+            strerror(&e)
+        )
+    })?;
+    // A read error (a directory, say) just ends the file, like fgets.
+    let _ = fp.read_to_end(config);
+    Ok(())
+}
+
+/*-----------------------------------------------------------------------------
+ * CONFIG SET implementation
+ *----------------------------------------------------------------------------*/
+
+/// Who is asking for a CONFIG SET, for the checks that depend on it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SetContext {
+    /// The server is loading its dataset (DENY_LOADING configs refuse).
+    pub loading: bool,
+    /// The client is on loopback or the unix socket (for
+    /// `enable-protected-configs local`).
+    pub client_is_local: bool,
+}
+
+/// A copy of the whole configuration taken before a CONFIG SET.
+#[derive(Clone, Debug)]
+pub struct ConfigSnapshot(Box<Config>);
+
+impl Config {
+    /// CONFIG SET for a remote client while not loading.
+    pub fn config_set(&mut self, pairs: &[(Vec<u8>, Vec<u8>)]) -> Result<Vec<ApplyHook>, String> {
+        self.config_set_with(pairs, &SetContext::default())
     }
-    pub fn bind_is_explicit(&self) -> bool {
-        self.bind_explicit
+
+    /// CONFIG SET name value [name value ...], all or nothing: every name is
+    /// checked, then every value stored; if one fails the old values come
+    /// back and the reply text is returned. On success returns the hooks of
+    /// the directives whose value changed, each once. The server runs them;
+    /// if one fails it calls [`Config::snapshot_restore`] with a snapshot
+    /// taken before this call, re-runs the hooks and replies
+    /// [`apply_failed_error`].
+    pub fn config_set_with(
+        &mut self,
+        pairs: &[(Vec<u8>, Vec<u8>)],
+        ctx: &SetContext,
+    ) -> Result<Vec<ApplyHook>, String> {
+        let mut invalid_arg_name: Option<String> = None;
+        let mut err: Option<(String, String)> = None; // (argument, reason)
+        let mut deny_loading_error = false;
+        let mut set_configs: Vec<ConfigRef> = Vec::with_capacity(pairs.len());
+
+        // 1) Find all the directives; the first problem wins.
+        for (name, _) in pairs {
+            let Some(cref) = lookup_config(name) else {
+                invalid_arg_name = Some(lossy(name));
+                break;
+            };
+            let flags = cref.config.flags;
+            if flags & IMMUTABLE_CONFIG != 0
+                || (flags & PROTECTED_CONFIG != 0
+                    && !allow_protected_action(self.enable_protected_configs, ctx.client_is_local))
+            {
+                let reason = if flags & IMMUTABLE_CONFIG != 0 {
+                    "can't set immutable config"
+                } else {
+                    "can't set protected config"
+                };
+                err = Some((lossy(name), reason.to_string()));
+                break;
+            }
+            if ctx.loading && flags & DENY_LOADING_CONFIG != 0 {
+                deny_loading_error = true;
+                break;
+            }
+            if set_configs.iter().any(|c| c.same_entry(&cref)) {
+                err = Some((lossy(name), "duplicate parameter".to_string()));
+                break;
+            }
+            set_configs.push(cref);
+        }
+        if deny_loading_error {
+            return Err("LOADING Redis is loading the dataset in memory".to_string());
+        }
+        if let Some(name) = invalid_arg_name {
+            return Err(format!(
+                "ERR Unknown option or number of arguments for CONFIG SET - '{name}'"
+            ));
+        }
+        if let Some((name, reason)) = err {
+            return Err(config_set_error(&name, &reason));
+        }
+
+        // 2) Store every new value, keeping the old ones to restore.
+        let backup = self.snapshot();
+        let mut hooks: Vec<ApplyHook> = Vec::new();
+        let mut lctx = LoadCtx::config_set();
+        for (cref, (_, value)) in set_configs.iter().zip(pairs) {
+            match self.perform_interface_set(cref.config, value, &mut lctx) {
+                Err(reason) => {
+                    self.snapshot_restore(backup);
+                    return Err(config_set_error(cref.name, &reason));
+                }
+                Ok(true) => {
+                    let hook = cref.config.apply;
+                    if hook != ApplyHook::None && !hooks.contains(&hook) {
+                        hooks.push(hook);
+                    }
+                }
+                Ok(false) => {}
+            }
+        }
+        // 3) `hz` is a hint: store it clamped (C does it when applying).
+        if hooks.contains(&ApplyHook::Hz) {
+            self.hz = self.hz.clamp(CONFIG_MIN_HZ, CONFIG_MAX_HZ);
+        }
+        Ok(hooks)
     }
-    pub fn verbosity(&self) -> i32 {
-        self.loglevel
+
+    /// Sets one directive from a CONFIG SET value: multi-argument
+    /// directives split it on single spaces.
+    fn perform_interface_set(
+        &mut self,
+        config: &'static StandardConfig,
+        value: &[u8],
+        ctx: &mut LoadCtx,
+    ) -> Result<bool, String> {
+        let value = lossy(value);
+        let argv: Vec<String> = if config.flags & MULTI_ARG_CONFIG != 0 {
+            if value.is_empty() {
+                Vec::new()
+            } else {
+                value.split(' ').map(str::to_string).collect()
+            }
+        } else {
+            vec![value]
+        };
+        self.set_config_args(config, &argv, ctx)
     }
-    pub fn loglevel_at_most_verbose(&self) -> bool {
-        self.loglevel <= 1
+
+    /// A copy to restore if applying a CONFIG SET fails.
+    pub fn snapshot(&self) -> ConfigSnapshot {
+        ConfigSnapshot(Box::new(self.clone()))
     }
-    pub fn enable_debug_command_mode(&self) -> u8 {
-        self.enable_debug_command
+
+    /// Puts back a snapshot, returning to the old working directory if
+    /// `dir` changed since. The caller re-runs the apply hooks afterwards.
+    pub fn snapshot_restore(&mut self, snapshot: ConfigSnapshot) {
+        let old = *snapshot.0;
+        if old.dir != self.dir && !old.dir.is_empty() {
+            // Best effort, like C's restore which only logs failures.
+            let _ = std::env::set_current_dir(&old.dir);
+        }
+        *self = old;
     }
+
+    /// Stores new arguments of one directive (the type `set` functions of
+    /// C). `Ok(true)` when the value changed (or the directive is VOLATILE).
+    fn set_config_args(
+        &mut self,
+        config: &'static StandardConfig,
+        argv: &[String],
+        ctx: &mut LoadCtx,
+    ) -> Result<bool, String> {
+        let unchanged = Ok(config.flags & VOLATILE_CONFIG != 0);
+        let first = || {
+            argv.first()
+                .ok_or_else(|| "wrong number of arguments".to_string())
+        };
+        match &config.kind {
+            ConfigKind::Bool {
+                get, set, is_valid, ..
+            } => {
+                let yn = yesnotoi(first()?).ok_or("argument must be 'yes' or 'no'")?;
+                if let Some(valid) = is_valid {
+                    valid(self, yn)?;
+                }
+                if get(self) != yn {
+                    set(self, yn);
+                    return Ok(true);
+                }
+                unchanged
+            }
+            ConfigKind::String {
+                get,
+                set,
+                empty_is_null,
+                is_valid,
+                ..
+            } => {
+                let arg = first()?;
+                if let Some(valid) = is_valid {
+                    valid(self, arg)?;
+                }
+                let new = if *empty_is_null && arg.is_empty() {
+                    None
+                } else {
+                    Some(arg.clone())
+                };
+                if get(self) != new {
+                    set(self, new);
+                    return Ok(true);
+                }
+                unchanged
+            }
+            ConfigKind::Enum {
+                entries,
+                get,
+                set,
+                is_valid,
+                ..
+            } => {
+                let bitflags = config.flags & MULTI_ARG_CONFIG != 0;
+                let val = config_enum_get_value(entries, argv, bitflags)
+                    .ok_or_else(|| enum_error(entries))?;
+                if let Some(valid) = is_valid {
+                    valid(self, val)?;
+                }
+                if get(self) != val {
+                    set(self, val);
+                    return Ok(true);
+                }
+                unchanged
+            }
+            ConfigKind::Numeric {
+                get,
+                set,
+                lower,
+                upper,
+                num_flags,
+                unsigned,
+                ..
+            } => {
+                let ll = numeric_parse_string(first()?, *num_flags)?;
+                numeric_boundary_check(ll, *lower, *upper, *num_flags, *unsigned)?;
+                if get(self) != ll {
+                    set(self, ll);
+                    return Ok(true);
+                }
+                unchanged
+            }
+            ConfigKind::Special { set, .. } => set(self, argv, ctx),
+        }
+    }
+}
+
+/// The reply of a CONFIG SET refused for one argument.
+fn config_set_error(name: &str, reason: &str) -> String {
+    format!("ERR CONFIG SET failed (possibly related to argument '{name}') - {reason}")
+}
+
+/// The reply when the server's apply `hook` failed with `err` after a
+/// CONFIG SET of `pairs`: names the first argument that needs that hook.
+pub fn apply_failed_error(pairs: &[(Vec<u8>, Vec<u8>)], hook: ApplyHook, err: &str) -> String {
+    let name = pairs
+        .iter()
+        .filter_map(|(n, _)| lookup_config(n))
+        .find(|c| c.config.apply == hook)
+        .map_or("", |c| c.name);
+    config_set_error(name, err)
+}
+
+/*-----------------------------------------------------------------------------
+ * CONFIG GET implementation
+ *----------------------------------------------------------------------------*/
+
+impl Config {
+    /// CONFIG GET pattern [pattern ...]: (name, value) pairs, each directive
+    /// once. A pattern without `*?[` is an exact, case-insensitive name (the
+    /// reply repeats it as given, and hidden directives answer too); a
+    /// glob matches names and aliases, hidden directives excepted.
+    pub fn config_get(&self, patterns: &[&[u8]]) -> Vec<(String, String)> {
+        let mut matches: Vec<(String, ConfigRef)> = Vec::new();
+        let seen = |matches: &Vec<(String, ConfigRef)>, name: &str| {
+            matches.iter().any(|(k, _)| k.eq_ignore_ascii_case(name))
+        };
+        for pattern in patterns {
+            if !pattern.iter().any(|b| matches!(b, b'[' | b'*' | b'?')) {
+                let name = lossy(pattern);
+                if seen(&matches, &name) {
+                    continue;
+                }
+                if let Some(cref) = lookup_config(pattern) {
+                    matches.push((name, cref));
+                }
+                continue;
+            }
+            for cref in all_config_refs() {
+                if cref.config.flags & HIDDEN_CONFIG != 0 || seen(&matches, cref.name) {
+                    continue;
+                }
+                if string_match_len(pattern, cref.name.as_bytes(), true) {
+                    matches.push((cref.name.to_string(), cref));
+                }
+            }
+        }
+        matches
+            .into_iter()
+            .map(|(name, cref)| (name, self.config_get_value(cref.config)))
+            .collect()
+    }
+
+    /// The value of one directive as CONFIG GET prints it.
+    pub fn config_get_value(&self, config: &StandardConfig) -> String {
+        match &config.kind {
+            ConfigKind::Bool { get, .. } => if get(self) { "yes" } else { "no" }.to_string(),
+            ConfigKind::String { get, .. } => get(self).unwrap_or_default(),
+            ConfigKind::Enum { entries, get, .. } => {
+                config_enum_get_name(entries, get(self), config.flags & MULTI_ARG_CONFIG != 0)
+            }
+            ConfigKind::Numeric { get, num_flags, .. } => {
+                let value = get(self);
+                if num_flags & PERCENT_CONFIG != 0 && value < 0 {
+                    format!("{}%", value.unsigned_abs())
+                } else if num_flags & MEMORY_CONFIG != 0 {
+                    (value as u64).to_string()
+                } else if num_flags & OCTAL_CONFIG != 0 {
+                    format!("{:o}", value as u64)
+                } else {
+                    value.to_string()
+                }
+            }
+            ConfigKind::Special { get, .. } => get(self),
+        }
+    }
+}
+
+/*-----------------------------------------------------------------------------
+ * Values of the plain types
+ *----------------------------------------------------------------------------*/
+
+fn yesnotoi(s: &str) -> Option<bool> {
+    if s.eq_ignore_ascii_case("yes") {
+        Some(true)
+    } else if s.eq_ignore_ascii_case("no") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// Reads a numeric directive: memory units, `N%`, octal or a plain integer
+/// depending on the flags, with C's error texts.
+fn numeric_parse_string(value: &str, num_flags: u32) -> Result<i64, String> {
+    if num_flags & MEMORY_CONFIG != 0 {
+        if let Some(v) = memtoull(value) {
+            return Ok(v as i64);
+        }
+    }
+    if num_flags & PERCENT_CONFIG != 0 && value.len() > 1 {
+        if let Some(digits) = value.strip_suffix('%') {
+            if let Some(v) = string2ll(digits.as_bytes()).filter(|v| *v >= 0) {
+                // Percentages are stored negative.
+                return Ok(-v);
+            }
+        }
+    }
+    if num_flags & OCTAL_CONFIG != 0 {
+        if let Some(v) = strtoll_full(value, 8) {
+            return Ok(v);
+        }
+    }
+    if num_flags == INTEGER_CONFIG {
+        if let Some(v) = string2ll(value.as_bytes()) {
+            return Ok(v);
+        }
+    }
+    Err(
+        if num_flags & MEMORY_CONFIG != 0 && num_flags & PERCENT_CONFIG != 0 {
+            "argument must be a memory or percent value"
+        } else if num_flags & MEMORY_CONFIG != 0 {
+            "argument must be a memory value"
+        } else if num_flags & OCTAL_CONFIG != 0 {
+            "argument couldn't be parsed as an octal number"
+        } else {
+            "argument couldn't be parsed into an integer"
+        }
+        .to_string(),
+    )
+}
+
+fn numeric_boundary_check(
+    ll: i64,
+    lower: i64,
+    upper: i64,
+    num_flags: u32,
+    unsigned: bool,
+) -> Result<(), String> {
+    if unsigned {
+        let (ull, lo, hi) = (ll as u64, lower as u64, upper as u64);
+        if ull > hi || ull < lo {
+            return Err(if num_flags & OCTAL_CONFIG != 0 {
+                format!("argument must be between {lo:o} and {hi:o} inclusive")
+            } else {
+                format!("argument must be between {lo} and {hi} inclusive")
+            });
+        }
+    } else if num_flags & PERCENT_CONFIG != 0 && ll < 0 {
+        if ll < lower {
+            return Err(format!(
+                "percentage argument must be less or equal to {}",
+                lower.unsigned_abs()
+            ));
+        }
+    } else if ll > upper || ll < lower {
+        return Err(format!(
+            "argument must be between {lower} and {upper} inclusive"
+        ));
+    }
+    Ok(())
 }

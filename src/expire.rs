@@ -144,6 +144,7 @@ pub fn active_expire_cycle(server: &mut Server, cycle_type: u8) {
         }
     }
     let elapsed = ustime() - start;
+    crate::latency::latency_add_sample_if_needed(server, "expire-cycle", elapsed / 1000);
     let st = &mut server.expire_state;
     st.timelimit_exit = timelimit_exit;
     st.stat_expire_cycle_time_used += elapsed.max(0) as u64;

@@ -10,6 +10,8 @@
 //! - `commands`: the command table.
 //! - `db`, `expire`, `object`, `dict`, `sds`: the keyspace and its values.
 //! - `t_string`, `bitops`: string commands, bitmaps and bit fields.
+//! - `slowlog`, `latency`: the slow log and the latency monitor (MEMORY is
+//!   in `object`).
 //! - `config`, `util`: configuration and shared helpers.
 
 pub mod ae;
@@ -20,9 +22,11 @@ pub mod config;
 pub mod db;
 pub mod dict;
 pub mod expire;
+pub mod latency;
 pub mod networking;
 pub mod object;
 pub mod sds;
 pub mod server;
+pub mod slowlog;
 pub mod t_string;
 pub mod util;

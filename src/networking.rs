@@ -132,6 +132,10 @@ pub struct Client {
     pub argv: Vec<Vec<u8>>,
     /// Sum of the argument lengths (`argv_len_sum`), for CLIENT LIST.
     pub argv_len_sum: usize,
+    /// The arguments as sent, kept only once a command rewrites or
+    /// redacts its argv, so that the slowlog shows what the client typed
+    /// with its secrets hidden; `call` drops it after the command.
+    pub original_argv: Option<Vec<Vec<u8>>>,
     /// Index of the command being run in `Server::commands`.
     pub cmd: Option<usize>,
     pub lastcmd: Option<usize>,
@@ -179,6 +183,7 @@ impl Client {
             bulklen: -1,
             argv: Vec::new(),
             argv_len_sum: 0,
+            original_argv: None,
             cmd: None,
             lastcmd: None,
             buf: Vec::new(),
@@ -572,6 +577,23 @@ impl Client {
         self.cmd = None;
     }
 
+    /// `retainOriginalCommandVector`: keeps a copy of the arguments as the
+    /// client sent them, before a command rewrites them (once per command).
+    pub fn retain_original_command_vector(&mut self) {
+        if self.original_argv.is_none() {
+            self.original_argv = Some(self.argv.clone());
+        }
+    }
+
+    /// `redactClientCommandArgument`: hides argument `i` (a password...)
+    /// from the slowlog; the command itself still sees it in `argv`.
+    pub fn redact_client_command_argument(&mut self, i: usize) {
+        self.retain_original_command_vector();
+        if let Some(a) = self.original_argv.as_mut().and_then(|v| v.get_mut(i)) {
+            *a = b"(redacted)".to_vec();
+        }
+    }
+
     /// `resetClient`: ready for the next command.
     pub fn reset_client(&mut self) {
         self.free_client_argv();
@@ -867,7 +889,7 @@ pub fn process_inline_buffer(server: &mut Server, c: &mut Client) -> bool {
 /// `setProtocolError`: logs the offending input at verbose level and closes
 /// the client after the error reply.
 fn set_protocol_error(server: &mut Server, errstr: &str, c: &mut Client) {
-    if server.config.loglevel_at_most_verbose() || c.flags & CLIENT_MASTER != 0 {
+    if (server.config.loglevel as i32) <= LL_VERBOSE || c.flags & CLIENT_MASTER != 0 {
         let info = server.cat_client_info_string(c);
         let data = &c.querybuf[c.qb_pos..c.qb_end];
         let sample = if data.len() < 128 {

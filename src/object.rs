@@ -155,3 +155,295 @@ impl RObj {
         }
     }
 }
+
+// ----------------------------------------------------------------------
+// The MEMORY command (memoryCommand of object.c).
+//
+// The C server asks its allocator for exact sizes. Here the sizes are
+// estimates from our own layout (`size_of` of the structures plus the heap
+// buffers they own); process totals come from glibc (`mallinfo2`) and
+// /proc. What we cannot measure (allocator internals, replication and AOF
+// buffers that do not exist yet) is reported as 0.
+// ----------------------------------------------------------------------
+
+use crate::networking::Client;
+use crate::server::Server;
+
+/// Bytes a heap-allocated `Sds` owns besides itself (inline ones: none).
+fn sds_heap_size(s: &Sds) -> usize {
+    if s.is_inline() {
+        0
+    } else {
+        s.len()
+    }
+}
+
+/// `objectComputeSize`: the value object and the buffers it owns.
+pub fn object_compute_size(o: &RObj) -> usize {
+    let heap = match &o.value {
+        Value::Int(_) => 0,
+        Value::EmbStr(s) => sds_heap_size(s),
+        Value::Raw(v) => v.capacity(),
+    };
+    std::mem::size_of::<RObj>() + heap
+}
+
+/// What one table entry costs beyond its key and value: a bucket pointer.
+const DICT_ENTRY_OVERHEAD: usize = std::mem::size_of::<usize>();
+
+/// `zmalloc_used_memory`: the bytes in use in glibc malloc's arenas and
+/// mmapped chunks (Rust's global allocator here is the system malloc).
+pub fn zmalloc_used_memory() -> usize {
+    // SAFETY: mallinfo2 only reads allocator statistics into the returned
+    // struct; it has no preconditions.
+    let mi = unsafe { libc::mallinfo2() };
+    mi.uordblks + mi.hblkhd
+}
+
+/// `zmalloc_get_rss`: resident set size from /proc/self/statm.
+fn zmalloc_get_rss() -> usize {
+    let pages = std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| {
+            s.split_whitespace()
+                .nth(1)
+                .and_then(|v| v.parse::<usize>().ok())
+        })
+        .unwrap_or(0);
+    // SAFETY: sysconf has no preconditions.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    pages * page.max(0) as usize
+}
+
+/// Estimated memory of a client: the struct and its buffers.
+fn client_memory(c: &Client) -> usize {
+    std::mem::size_of::<Client>() + c.querybuf.capacity() + c.buf.capacity() + c.reply_bytes
+}
+
+/// `struct redisMemOverhead`: the numbers MEMORY STATS and DOCTOR use.
+struct MemOverhead {
+    total_allocated: usize,
+    startup_allocated: usize,
+    peak_allocated: usize,
+    clients_normal: usize,
+    /// Per non-empty database: (id, main table, expires table).
+    dbs: Vec<(usize, usize, usize)>,
+    overhead_total: usize,
+    total_keys: usize,
+    bytes_per_key: usize,
+    dataset: usize,
+    dataset_perc: f64,
+    peak_perc: f64,
+    rss: usize,
+}
+
+/// `getMemoryOverheadData`. `current` is the client running the command,
+/// which is out of the client table while it runs.
+fn get_memory_overhead_data(server: &Server, current: &Client) -> MemOverhead {
+    let total = zmalloc_used_memory();
+    // Neither the start-up footprint nor the peak is tracked yet: the peak
+    // is at least what is in use now.
+    let startup = 0;
+    let peak = total;
+    let clients_normal = server
+        .clients
+        .iter()
+        .filter_map(|(_, c)| c.as_deref())
+        .map(client_memory)
+        .sum::<usize>()
+        + client_memory(current);
+    let mut overhead = startup + clients_normal;
+    let mut dbs = Vec::new();
+    let mut total_keys = 0;
+    let slot = std::mem::size_of::<usize>();
+    let entry = std::mem::size_of::<Sds>() + DICT_ENTRY_OVERHEAD;
+    for db in &server.dbs {
+        let keys = db.dict.len();
+        if keys == 0 {
+            continue;
+        }
+        total_keys += keys;
+        let main = keys * (entry + std::mem::size_of::<RObj>()) + db.dict.buckets() * slot;
+        let expires =
+            db.expires.len() * (entry + std::mem::size_of::<i64>()) + db.expires.buckets() * slot;
+        overhead += main + expires;
+        dbs.push((db.id, main, expires));
+    }
+    let net_usage = if total > startup { total - startup } else { 1 };
+    let dataset = total.saturating_sub(overhead);
+    MemOverhead {
+        total_allocated: total,
+        startup_allocated: startup,
+        peak_allocated: peak,
+        clients_normal,
+        dbs,
+        overhead_total: overhead,
+        total_keys,
+        bytes_per_key: net_usage.checked_div(total_keys).unwrap_or(0),
+        dataset,
+        dataset_perc: dataset as f64 * 100.0 / net_usage as f64,
+        peak_perc: if peak > 0 {
+            total as f64 * 100.0 / peak as f64
+        } else {
+            0.0
+        },
+        rss: zmalloc_get_rss(),
+    }
+}
+
+/// MEMORY USAGE key [SAMPLES count]: the key, its value and its table
+/// entry. The key is looked up without expiring it, as in C.
+fn memory_usage(server: &mut Server, c: &mut Client) {
+    let mut j = 3;
+    while j < c.argv.len() {
+        if c.argv[j].eq_ignore_ascii_case(b"samples") && j + 1 < c.argv.len() {
+            // Strings need no sampling (aggregates sample 5 elements by
+            // default, 0 = all), but the argument is still checked.
+            match crate::util::string2ll(&c.argv[j + 1]) {
+                None => {
+                    c.add_reply_error("value is not an integer or out of range");
+                    return;
+                }
+                Some(n) if n < 0 => {
+                    c.add_reply_syntax_error();
+                    return;
+                }
+                Some(_) => {}
+            }
+            j += 2;
+        } else {
+            c.add_reply_syntax_error();
+            return;
+        }
+    }
+    match server.dbs[c.db].dict.get_key_value(&c.argv[2][..]) {
+        None => c.add_reply_null(),
+        Some((k, v)) => {
+            let usage = object_compute_size(v)
+                + std::mem::size_of::<Sds>()
+                + sds_heap_size(k)
+                + DICT_ENTRY_OVERHEAD;
+            c.add_reply_long_long(usage as i64);
+        }
+    }
+}
+
+/// MEMORY STATS: the field names and order of Redis 7.0.
+fn memory_stats(server: &Server, c: &mut Client) {
+    let mh = get_memory_overhead_data(server, c);
+    c.add_reply_map_len(27 + mh.dbs.len() as i64);
+    fn num(c: &mut Client, name: &str, v: usize) {
+        c.add_reply_bulk(name.as_bytes());
+        c.add_reply_long_long(v as i64);
+    }
+    num(c, "peak.allocated", mh.peak_allocated);
+    num(c, "total.allocated", mh.total_allocated);
+    num(c, "startup.allocated", mh.startup_allocated);
+    num(c, "replication.backlog", 0);
+    num(c, "clients.slaves", 0);
+    num(c, "clients.normal", mh.clients_normal);
+    num(c, "cluster.links", 0);
+    num(c, "aof.buffer", 0);
+    num(c, "lua.caches", 0);
+    num(c, "functions.caches", 0);
+    for &(id, main, expires) in &mh.dbs {
+        c.add_reply_bulk(format!("db.{id}").as_bytes());
+        c.add_reply_map_len(3);
+        num(c, "overhead.hashtable.main", main);
+        num(c, "overhead.hashtable.expires", expires);
+        num(c, "overhead.hashtable.slot-to-keys", 0);
+    }
+    num(c, "overhead.total", mh.overhead_total);
+    num(c, "keys.count", mh.total_keys);
+    num(c, "keys.bytes-per-key", mh.bytes_per_key);
+    num(c, "dataset.bytes", mh.dataset);
+    c.add_reply_bulk(b"dataset.percentage");
+    c.add_reply_double(mh.dataset_perc);
+    c.add_reply_bulk(b"peak.percentage");
+    c.add_reply_double(mh.peak_perc);
+    // No allocator statistics: glibc malloc does not expose them.
+    num(c, "allocator.allocated", 0);
+    num(c, "allocator.active", 0);
+    num(c, "allocator.resident", 0);
+    for name in ["allocator-fragmentation", "allocator-rss", "rss-overhead"] {
+        c.add_reply_bulk(format!("{name}.ratio").as_bytes());
+        c.add_reply_double(0.0);
+        num(c, &format!("{name}.bytes"), 0);
+    }
+    c.add_reply_bulk(b"fragmentation");
+    let frag = if mh.total_allocated > 0 {
+        mh.rss as f64 / mh.total_allocated as f64
+    } else {
+        0.0
+    };
+    c.add_reply_double(frag);
+    c.add_reply_bulk(b"fragmentation.bytes");
+    c.add_reply_long_long(mh.rss as i64 - mh.total_allocated as i64);
+}
+
+/// `getMemoryDoctorReport`: MEMORY DOCTOR's text, with the checks we can
+/// make (our wording).
+fn get_memory_doctor_report(server: &Server, current: &Client) -> String {
+    let mh = get_memory_overhead_data(server, current);
+    if mh.total_allocated < 5 * 1024 * 1024 {
+        return "This instance is empty or uses very little memory: there is nothing for the memory doctor to examine yet. \
+Come back once it holds some data.\n"
+            .to_string();
+    }
+    let mut issues = Vec::new();
+    if mh.peak_allocated as f64 / mh.total_allocated as f64 > 1.5 {
+        issues.push(" * Peak memory: this instance once used more than 150% of the memory it uses now. The allocator rarely returns memory after a peak, so a high fragmentation ratio is expected and harmless: the memory will be reused as data grows. Try MEMORY PURGE to reclaim some, or restart the instance.\n\n".to_string());
+    }
+    let frag_bytes = mh.rss.saturating_sub(mh.total_allocated);
+    if mh.rss as f64 / mh.total_allocated as f64 > 1.4 && frag_bytes > 10 << 20 {
+        issues.push(" * High total RSS: the resident set of the process is more than 1.4 times the memory it allocated. This comes either from a large memory peak (see above) or from a workload that fragments the allocator's memory (the allocator here is \"libc\").\n\n".to_string());
+    }
+    let numclients = server.clients.len() + 1;
+    if mh.clients_normal / numclients > 200 * 1024 {
+        issues.push(" * Big client buffers: clients hold more than 200K of buffers each on average. Slow Pub/Sub consumers, large replies or long pipelines can cause it; CLIENT LIST shows which clients.\n\n".to_string());
+    }
+    if issues.is_empty() {
+        return "I found no memory issue in this instance, within what I can measure here.\n"
+            .to_string();
+    }
+    let mut s =
+        String::from("A few issues were detected in the memory of this Redis instance:\n\n");
+    for i in issues {
+        s.push_str(&i);
+    }
+    s.push_str("These are hints, not certainties: check them against INFO memory.\n");
+    s
+}
+
+/// MEMORY DOCTOR | MALLOC-STATS | PURGE | STATS | USAGE | HELP.
+pub fn memory_command(server: &mut Server, c: &mut Client) {
+    let sub = c.argv[1].to_ascii_lowercase();
+    match (sub.as_slice(), c.argv.len()) {
+        (b"help", 2) => c.add_reply_help(
+            "MEMORY",
+            &[
+                "DOCTOR",
+                "    Return memory problems reports.",
+                "MALLOC-STATS",
+                "    Return internal statistics report from the memory allocator.",
+                "PURGE",
+                "    Attempt to purge dirty pages for reclamation by the allocator.",
+                "STATS",
+                "    Return information about the memory usage of the server.",
+                "USAGE <key> [SAMPLES <count>]",
+                "    Return memory in bytes used by <key> and its value. Nested values are",
+                "    sampled up to <count> times (default: 5, 0 means sample all).",
+            ],
+        ),
+        (b"usage", n) if n >= 3 => memory_usage(server, c),
+        (b"stats", 2) => memory_stats(server, c),
+        // Redis built without jemalloc answers this way.
+        (b"malloc-stats", 2) => c.add_reply_bulk(b"Stats not supported for the current allocator"),
+        (b"doctor", 2) => {
+            let report = get_memory_doctor_report(server, c);
+            c.add_reply_verbatim(report.as_bytes(), "txt");
+        }
+        (b"purge", 2) => c.add_reply_ok(),
+        _ => c.add_reply_subcommand_syntax_error(),
+    }
+}

@@ -91,18 +91,27 @@ pub fn server_log_raw(level: i32, msg: &str) {
             ['.', '-', '*', '#'][level.clamp(0, 3) as usize],
             msg
         );
-        if l.logfile.is_empty() {
-            let mut out = std::io::stdout().lock();
-            let _ = out.write_all(line.as_bytes());
-            let _ = out.flush();
-        } else if let Ok(mut f) = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&l.logfile)
-        {
-            let _ = f.write_all(line.as_bytes());
-        }
+        write_log(&l.logfile, &line);
     });
+}
+
+/// `serverLogRaw` with `LL_RAW`: the text as is, no prefix.
+pub fn server_log_raw_text(text: &str) {
+    LOG.with(|l| write_log(&l.borrow().logfile, text));
+}
+
+fn write_log(logfile: &str, text: &str) {
+    if logfile.is_empty() {
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(text.as_bytes());
+        let _ = out.flush();
+    } else if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(logfile)
+    {
+        let _ = f.write_all(text.as_bytes());
+    }
 }
 
 /// "21 Nov 2026 22:29:59.123" in local time.
@@ -137,6 +146,9 @@ pub struct CommandStats {
     pub microseconds: u64,
     pub rejected_calls: u64,
     pub failed_calls: u64,
+    /// Durations of the calls (LATENCY HISTOGRAM, INFO latencystats),
+    /// allocated on the first call while `latency-tracking` is on.
+    pub latency_histogram: Option<Box<crate::latency::LatencyHistogram>>,
 }
 
 /// The global state, as `struct redisServer`.
@@ -191,6 +203,9 @@ pub struct Server {
     pub stat_client_outbuf_limit_disconnections: u64,
     pub stat_total_error_replies: u64,
     pub errors: std::collections::BTreeMap<Vec<u8>, u64>,
+
+    pub slowlog: crate::slowlog::Slowlog,
+    pub latency: crate::latency::LatencyMonitor,
 }
 
 impl Server {
@@ -221,7 +236,7 @@ impl Server {
 
     /// `authRequired`.
     pub fn auth_required(&self, c: &Client) -> bool {
-        !c.authenticated && self.config.requirepass_is_set()
+        !c.authenticated && self.config.requirepass.is_some()
     }
 
     /// Whether CLIENT PAUSE keeps this client from running commands now.
@@ -340,6 +355,8 @@ pub fn init_server(config: Config) -> Result<Server, String> {
         stat_client_outbuf_limit_disconnections: 0,
         stat_total_error_replies: 0,
         errors: Default::default(),
+        slowlog: Default::default(),
+        latency: Default::default(),
     };
     listen_to_port(&mut server)?;
     let hz = server.config.hz;
@@ -351,6 +368,28 @@ pub fn init_server(config: Config) -> Result<Server, String> {
 
 /// `listenToPort` for every `bind` address, plus the unix socket.
 fn listen_to_port(server: &mut Server) -> Result<(), String> {
+    listen_to_tcp(server)?;
+    if let Some(path) = server.config.unixsocket.clone() {
+        let mut l = crate::anet::anet_unix_server(
+            &path,
+            server.config.unixsocketperm as u32,
+            server.config.tcp_backlog as i32,
+        )
+        .map_err(|e| format!("Failed opening Unix socket: {e}"))?;
+        let token = server
+            .el
+            .ae_create_file_event(&mut l, ae::AE_READABLE, FileProc::AcceptUnix)
+            .map_err(|e| format!("Unrecoverable error creating unix socket event: {e}"))?;
+        server.sofd = Some((l, token));
+    }
+    if server.ipfd.is_empty() && server.sofd.is_none() {
+        return Err("Configured to not listen anywhere, exiting.".to_string());
+    }
+    Ok(())
+}
+
+/// The TCP half of `listenToPort`: one listener per `bind` address.
+fn listen_to_tcp(server: &mut Server) -> Result<(), String> {
     let port = server.config.port;
     if port != 0 {
         let binds = server.config.bind.clone();
@@ -388,24 +427,20 @@ fn listen_to_port(server: &mut Server) -> Result<(), String> {
             }
         }
     }
-    if !server.config.unixsocket.is_empty() {
-        let path = server.config.unixsocket.clone();
-        let mut l = crate::anet::anet_unix_server(
-            &path,
-            server.config.unixsocketperm as u32,
-            server.config.tcp_backlog as i32,
-        )
-        .map_err(|e| format!("Failed opening Unix socket: {e}"))?;
-        let token = server
-            .el
-            .ae_create_file_event(&mut l, ae::AE_READABLE, FileProc::AcceptUnix)
-            .map_err(|e| format!("Unrecoverable error creating unix socket event: {e}"))?;
-        server.sofd = Some((l, token));
-    }
-    if server.ipfd.is_empty() && server.sofd.is_none() {
-        return Err("Configured to not listen anywhere, exiting.".to_string());
-    }
     Ok(())
+}
+
+/// `changeListenPort` / `changeBindAddr`: closes the TCP listeners and opens
+/// them again for the current `port` and `bind`. On failure the old
+/// listeners are gone too; the caller restores the old config and calls
+/// this again.
+pub fn change_listen_port(server: &mut Server) -> Result<(), String> {
+    let listeners = std::mem::take(&mut server.ipfd);
+    let tokens = std::mem::take(&mut server.ipfd_tokens);
+    for (mut l, t) in listeners.into_iter().zip(tokens) {
+        server.el.ae_delete_file_event(&mut l, t);
+    }
+    listen_to_tcp(server).inspect_err(|e| server.server_log(LL_WARNING, e))
 }
 
 /// `acceptTcpHandler`: accepts every pending connection of a listener.
@@ -444,17 +479,14 @@ fn accept_tcp_handler(server: &mut Server, idx: usize) {
     }
 }
 
-/// The protected-mode part of `acceptCommonHandler`: with no password and
-/// no explicit bind, only loopback clients are served.
+/// The protected-mode part of `clientAcceptHandler`: while the default user
+/// has no password, only loopback clients are served.
 fn check_protected_mode(
     server: &mut Server,
     stream: &mio::net::TcpStream,
     peer: &std::net::SocketAddr,
 ) -> bool {
-    if !server.config.protected_mode
-        || server.config.requirepass_is_set()
-        || server.config.bind_is_explicit()
-    {
+    if !server.config.protected_mode || server.config.requirepass.is_some() {
         return true;
     }
     let ip = match peer.ip() {
@@ -467,7 +499,7 @@ fn check_protected_mode(
     if ip.is_loopback() {
         return true;
     }
-    let err = "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+    let err = "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
     let mut s: &mio::net::TcpStream = stream;
     let _ = std::io::Write::write(&mut s, err.as_bytes());
     server.stat_rejected_conn += 1;
@@ -482,7 +514,7 @@ fn accept_unix_handler(server: &mut Server) {
         };
         match l.accept() {
             Ok((stream, _)) => {
-                let path = server.config.unixsocket.clone();
+                let path = server.config.unixsocket.clone().unwrap_or_default();
                 server.server_log(LL_VERBOSE, &format!("Accepted connection to {path}"));
                 networking::accept_common_handler(
                     server,
@@ -728,7 +760,10 @@ pub fn process_command(server: &mut Server, c: &mut Client) {
         return;
     }
     if flags & commands::CMD_PROTECTED != 0
-        && !allow_protected_action(server.config.enable_debug_command_mode(), c)
+        && !crate::config::allow_protected_action(
+            server.config.enable_debug_command,
+            is_local_client(c),
+        )
     {
         reject_command(
             server,
@@ -757,17 +792,11 @@ pub fn must_obey_client(c: &Client) -> bool {
     c.id == CLIENT_ID_AOF || c.flags & networking::CLIENT_MASTER != 0
 }
 
-/// `allowProtectedAction`: `yes`, or `local` from a loopback/unix client.
-fn allow_protected_action(mode: u8, c: &Client) -> bool {
-    match mode {
-        1 => true,
-        2 => {
-            c.flags & networking::CLIENT_UNIX_SOCKET != 0
-                || c.addr.starts_with("127.")
-                || c.addr.starts_with("[::1]")
-        }
-        _ => false,
-    }
+/// `islocalClient`: unix socket or loopback peer.
+pub fn is_local_client(c: &Client) -> bool {
+    c.flags & networking::CLIENT_UNIX_SOCKET != 0
+        || c.addr.starts_with("127.0.0.1:")
+        || c.addr.starts_with("[::1]:")
 }
 
 /// `call`: runs the command, times it and updates the statistics.
@@ -779,12 +808,37 @@ pub fn call(server: &mut Server, c: &mut Client, idx: usize) {
     proc_(server, c);
     let duration = (ustime() - start).max(0) as u64;
     let failed = !c.pending_errors.is_empty();
+    let cmd_flags = server.commands.list[idx].flags;
+    let blocked = c.flags & networking::CLIENT_BLOCKED != 0;
+
+    // The latency this command caused the whole loop, and the slowlog
+    // (a blocked command is logged when it is unblocked).
+    let event = if cmd_flags & commands::CMD_FAST != 0 {
+        "fast-command"
+    } else {
+        "command"
+    };
+    crate::latency::latency_add_sample_if_needed(server, event, (duration / 1000) as i64);
+    if !blocked {
+        if cmd_flags & commands::CMD_SKIP_SLOWLOG == 0 {
+            crate::slowlog::slowlog_push_entry_if_needed(server, c, duration as i64);
+        }
+        c.original_argv = None;
+    }
+
     {
+        let tracking = server.config.latency_tracking;
         let stats = &mut server.commands.list[idx].stats;
         stats.calls += 1;
         stats.microseconds += duration;
         if failed {
             stats.failed_calls += 1;
+        }
+        if tracking && !blocked {
+            stats
+                .latency_histogram
+                .get_or_insert_with(Default::default)
+                .record((duration * 1000) as i64);
         }
     }
     if failed {
@@ -804,11 +858,11 @@ fn update_error_stats(server: &mut Server, c: &mut Client) {
 /// `prepareForShutdown`: here only the parts that exist so far.
 pub fn prepare_for_shutdown(server: &mut Server, _flags: u32) -> Result<(), String> {
     server.server_log(LL_WARNING, "User requested shutdown...");
-    if !server.config.pidfile.is_empty() {
-        let _ = std::fs::remove_file(&server.config.pidfile);
+    if let Some(pidfile) = &server.config.pidfile {
+        let _ = std::fs::remove_file(pidfile);
     }
-    if !server.config.unixsocket.is_empty() {
-        let _ = std::fs::remove_file(&server.config.unixsocket);
+    if let Some(path) = &server.config.unixsocket {
+        let _ = std::fs::remove_file(path);
     }
     server.server_log(LL_WARNING, "Redis is now ready to exit, bye bye...");
     Ok(())
@@ -841,8 +895,10 @@ pub fn ping_command(_server: &mut Server, c: &mut Client) {
 
 /// ECHO message
 pub fn echo_command(_server: &mut Server, c: &mut Client) {
+    // Borrowed out and put back: the slowlog still needs the argument.
     let m = std::mem::take(&mut c.argv[1]);
     c.add_reply_bulk(&m);
+    c.argv[1] = m;
 }
 
 // ----------------------------------------------------------------------
@@ -912,42 +968,60 @@ fn check_shutdown_signal(server: &mut Server) {
     }
 }
 
+/// `redisAsciiArt`: a banner when logging to a terminal (or when
+/// `always-show-logo` asks for it), else one log line. The banner is our own;
+/// what tools look for in it is kept: the version, the mode, `Port:` and
+/// `PID:` (the upstream test harness waits for " PID: <pid>").
+fn redis_ascii_art(server: &Server) {
+    let mode = if server.config.cluster_enabled {
+        "cluster"
+    } else {
+        "standalone"
+    };
+    let to_tty = server.config.logfile.is_empty()
+        && !server.config.syslog_enabled
+        // SAFETY: isatty only inspects the file descriptor.
+        && unsafe { libc::isatty(libc::STDOUT_FILENO) } == 1;
+    if !(to_tty || server.config.always_show_logo) {
+        server_log_raw(
+            LL_NOTICE,
+            &format!("Running mode={mode}, port={}.", server.config.port),
+        );
+        return;
+    }
+    let banner = format!(
+        "\n    redis-mio {REDIS_MIO_VERSION}: Redis {REDIS_VERSION} in Rust (64 bit)\n\n    Running in {mode} mode\n    Port: {}\n    PID: {}\n\n",
+        server.config.port,
+        std::process::id()
+    );
+    server_log_raw_text(&banner);
+}
+
 /// The process entry point.
 pub fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let mut config_file: Option<String> = None;
-    let mut from_stdin = false;
-    let mut j = 1;
-    if args.len() >= 2 {
-        match args[1].as_str() {
-            "-v" | "--version" => {
-                println!("{}", version());
-                std::process::exit(0);
-            }
-            "-h" | "--help" => usage(),
-            "--test-memory" => {
-                eprintln!("--test-memory is not supported by redis-mio: use memtester or the real redis-server for a memory test.");
-                std::process::exit(1);
-            }
-            _ => {}
+    match args.get(1).map(String::as_str) {
+        Some("-v") | Some("--version") => {
+            println!("{}", version());
+            std::process::exit(0);
         }
-        if !args[1].starts_with('-') {
-            config_file = Some(args[1].clone());
-            j = 2;
+        Some("-h") | Some("--help") => usage(),
+        Some("--test-memory") => {
+            eprintln!("--test-memory is not supported by redis-mio: use memtester or the real redis-server for a memory test.");
+            std::process::exit(1);
         }
+        _ => {}
     }
-    let rest = &args[j..];
-    if rest.iter().any(|a| a == "-") {
-        from_stdin = true;
-    }
-    let options = crate::config::options_from_argv(rest);
-
+    let cl = crate::config::parse_command_line(&args);
+    let config_file = cl.config_file;
     let mut config = Config::default();
-    if let Err(e) = config.load_server_config(config_file.as_deref(), from_stdin, &options) {
+    if let Err(e) =
+        config.load_server_config(config_file.as_deref(), cl.config_from_stdin, &cl.options)
+    {
         eprint!("{e}");
         std::process::exit(1);
     }
-    set_log_config(config.verbosity(), &config.logfile);
+    set_log_config(config.loglevel as i32, &config.logfile);
     setup_signal_handlers();
 
     server_log_raw(LL_WARNING, "oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo");
@@ -977,13 +1051,10 @@ pub fn main() {
             std::process::exit(1);
         }
     };
-    if !server.config.pidfile.is_empty() {
-        let _ = std::fs::write(&server.config.pidfile, format!("{}\n", std::process::id()));
+    if let Some(pidfile) = &server.config.pidfile {
+        let _ = std::fs::write(pidfile, format!("{}\n", std::process::id()));
     }
-    server_log_raw(
-        LL_NOTICE,
-        &format!("Running mode=standalone, port={}.", server.config.port),
-    );
+    redis_ascii_art(&server);
     server_log_raw(LL_NOTICE, "Server initialized");
     server_log_raw(LL_NOTICE, "Ready to accept connections");
     ae::ae_main(&mut server);
