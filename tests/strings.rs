@@ -438,6 +438,10 @@ fn differential_against_real_redis() {
     let (mut a, mut b) = (ours.client(), real.client());
     // The script must mostly succeed, not just trade error messages.
     let (mut errors, mut total) = (0, 0);
+    // Encodings (int/embstr/raw) are compared too once OBJECT exists here.
+    let check_encoding = !a
+        .cmd_str(&["object", "encoding", "nokey"])
+        .contains("unknown command");
     for seed in 0..8u64 {
         let mut rng = StdRng::seed_from_u64(seed);
         for i in 0..3000 {
@@ -457,6 +461,20 @@ fn differential_against_real_redis() {
                 "seed {seed} step {i}: {}",
                 show(&cmd)
             );
+            if !check_encoding {
+                continue;
+            }
+            for key in cmd.iter().filter(|k| k.len() == 2 && k[0] == b'k') {
+                let enc = vec![b"object".to_vec(), b"encoding".to_vec(), key.clone()];
+                let (ea, eb) = (call(&mut a, &enc), call(&mut b, &enc));
+                assert_eq!(
+                    String::from_utf8_lossy(&ea),
+                    String::from_utf8_lossy(&eb),
+                    "encoding of {} after seed {seed} step {i}: {}",
+                    String::from_utf8_lossy(key),
+                    show(&cmd)
+                );
+            }
         }
     }
     assert!(errors * 4 < total, "{errors} errors in {total} commands");
