@@ -274,7 +274,7 @@ fn lookup_string_for_bit_command<'a>(
 
 /// `getObjectReadOnlyString`: the bytes of a string value (an `int` is
 /// printed), or None if the value is of another type.
-fn get_object_read_only_string(o: &RObj) -> Option<Cow<'_, [u8]>> {
+pub fn get_object_read_only_string(o: &RObj) -> Option<Cow<'_, [u8]>> {
     if o.obj_type() != ObjType::String {
         return None;
     }

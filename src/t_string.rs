@@ -14,6 +14,9 @@
 //! command would create are checked against `proto-max-bulk-len`, as C
 //! does, so that no client can make a string larger than it could send.
 
+use std::borrow::Cow;
+
+use crate::bitops::get_object_read_only_string;
 use crate::networking::Client;
 use crate::object::{ObjType, RObj, Value};
 use crate::server::{must_obey_client, Server};
@@ -663,16 +666,14 @@ pub fn lcs_command(server: &mut Server, c: &mut Client) {
         c.add_reply_error("The specified keys must contain string values");
         return;
     }
-    let value_of = |server: &Server, key: &[u8]| -> Vec<u8> {
-        let mut buf = [0u8; 24];
-        server.dbs[db]
-            .dict
-            .get(key)
-            .and_then(|o| o.string_bytes(&mut buf).map(<[u8]>::to_vec))
-            .unwrap_or_default()
+    // Both values are read in place; a missing key is an empty string.
+    let dict = &server.dbs[db].dict;
+    let value_of = |key: &[u8]| {
+        dict.get(key)
+            .and_then(get_object_read_only_string)
+            .unwrap_or(Cow::Borrowed(&[]))
     };
-    let a = value_of(server, &c.argv[1]);
-    let b = value_of(server, &c.argv[2]);
+    let (a, b) = (value_of(&c.argv[1]), value_of(&c.argv[2]));
 
     let (mut getlen, mut getidx, mut withmatchlen) = (false, false, false);
     let mut minmatchlen: u64 = 0;
