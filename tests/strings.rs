@@ -252,6 +252,8 @@ fn bit_commands() {
         ]),
         b"*3\r\n:0\r\n:-56\r\n$-1\r\n"
     );
+    assert_eq!(c.cmd(&["bitfield_ro", "f"]), b"*0\r\n");
+    assert_eq!(c.cmd(&["bitfield", "f"]), b"*0\r\n");
     assert_eq!(
         c.cmd(&["bitfield_ro", "f", "set", "u8", "0", "1"]),
         b"-ERR BITFIELD_RO only supports the GET subcommand\r\n"
