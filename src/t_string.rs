@@ -1,12 +1,11 @@
 //! String commands: a port of `t_string.c`.
 //!
-//! SET and its variants (SETNX, SETEX, PSETEX, and GETSET through the same
-//! key replacement) share `set_generic_command`; the options of SET and
+//! SET, SETNX, SETEX and PSETEX share `set_generic_command`; the options of SET and
 //! GETEX are read by `parse_extended_string_arguments` with the mutual
 //! exclusions of redis-server (NX/XX, EX/PX/EXAT/PXAT/KEEPTTL/PERSIST).
 //!
 //! Values keep the three encodings OBJECT ENCODING reports (see
-//! `object.rs`): a value written whole goes through `try_object_encoding`
+//! `object.rs`): a value written whole goes through `try_object_encoding_arg`
 //! (`int`, `embstr` or `raw`); a value modified in place (APPEND, SETRANGE,
 //! the bit commands) is turned `raw` first with `RObj::make_raw`, exactly as
 //! `dbUnshareStringValue` does; INCR and friends store an `int`, and
@@ -21,7 +20,8 @@ use crate::networking::Client;
 use crate::object::{ObjType, RObj, Value};
 use crate::server::{must_obey_client, Server};
 use crate::util::{
-    incr_long_double, ld2string, mstime, string2ld, string2ll, Ld2StringMode, LdError, LongDouble,
+    incr_long_double, ld2string, mstime, string2l, string2ld, string2ll, Ld2StringMode, LdError,
+    LongDouble,
 };
 
 pub const OBJ_NO_FLAGS: u32 = 0;
@@ -58,6 +58,19 @@ pub fn check_string_length(server: &Server, c: &mut Client, size: u64, append: u
             false
         }
     }
+}
+
+/// `tryObjectEncoding` of an argument to be stored: a copy, because the
+/// argument must stay in argv after the command has run (the slow log,
+/// MONITOR and command propagation read it then, as in C where argv and
+/// the keyspace share the object).
+fn try_object_encoding_arg(arg: &[u8]) -> RObj {
+    if arg.len() <= 20 {
+        if let Some(v) = string2l(arg) {
+            return RObj::create_string_object_from_long_long(v);
+        }
+    }
+    RObj::create_string_object(arg)
 }
 
 /// `getGenericCommand`: replies with the value of argv[1]. Returns false
@@ -227,7 +240,7 @@ fn set_generic_command(
         }
         return;
     }
-    let val = RObj::try_object_encoding(std::mem::take(&mut c.argv[val_idx]));
+    let val = try_object_encoding_arg(&c.argv[val_idx]);
     server.set_key(db, &c.argv[1], val, flags & OBJ_KEEPTTL != 0);
     server.dirty += 1;
     if expire.is_some() {
@@ -334,7 +347,7 @@ pub fn getset_command(server: &mut Server, c: &mut Client) {
     if !get_generic_command(server, c) {
         return;
     }
-    let val = RObj::try_object_encoding(std::mem::take(&mut c.argv[2]));
+    let val = try_object_encoding_arg(&c.argv[2]);
     server.set_key(c.db, &c.argv[1], val, false);
     server.dirty += 1;
 }
@@ -475,7 +488,7 @@ fn mset_generic_command(server: &mut Server, c: &mut Client, nx: bool) {
         }
     }
     for j in (1..c.argv.len()).step_by(2) {
-        let val = RObj::try_object_encoding(std::mem::take(&mut c.argv[j + 1]));
+        let val = try_object_encoding_arg(&c.argv[j + 1]);
         server.set_key(db, &c.argv[j], val, false);
     }
     server.dirty += ((c.argv.len() - 1) / 2) as u64;
@@ -607,7 +620,7 @@ pub fn append_command(server: &mut Server, c: &mut Client) {
     let totlen = match server.lookup_key_write(db, &c.argv[1]) {
         None => {
             let len = c.argv[2].len();
-            let val = RObj::try_object_encoding(std::mem::take(&mut c.argv[2]));
+            let val = try_object_encoding_arg(&c.argv[2]);
             server.db_add(db, &c.argv[1], val);
             len
         }

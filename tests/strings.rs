@@ -481,3 +481,29 @@ fn differential_against_real_redis() {
     }
     assert!(errors * 4 < total, "{errors} errors in {total} commands");
 }
+
+/// Values are copied into the keyspace, not taken from argv: the slow log
+/// (and later MONITOR and propagation) still sees every argument.
+#[test]
+fn stored_arguments_stay_in_argv() {
+    let s = Server::start(&[]);
+    let mut c = s.client();
+    c.cmd(&["config", "set", "slowlog-log-slower-than", "0"]);
+    let big = "x".repeat(100);
+    for cmd in [
+        vec!["set", "k", &big],
+        vec!["getset", "k", "5"],
+        vec!["setnx", "n", "v"],
+        vec!["mset", "a", "1", "b", &big],
+        vec!["append", "new", "abc"],
+        vec!["setex", "e", "100", "v"],
+    ] {
+        c.cmd(&["slowlog", "reset"]);
+        c.cmd(&cmd);
+        let log = c.cmd_str(&["slowlog", "get", "1"]);
+        // The entry holds the arguments as an array of bulk strings.
+        let args: Vec<&[u8]> = cmd.iter().map(|a| a.as_bytes()).collect();
+        let expected = String::from_utf8_lossy(&common::encode(&args)).into_owned();
+        assert!(log.contains(&expected), "{cmd:?} logged as {log:?}");
+    }
+}
