@@ -1,8 +1,8 @@
 //! String commands: a port of `t_string.c`.
 //!
-//! SET, SETNX, SETEX and PSETEX share `set_generic_command`; the options of SET and
-//! GETEX are read by `parse_extended_string_arguments` with the mutual
-//! exclusions of redis-server (NX/XX, EX/PX/EXAT/PXAT/KEEPTTL/PERSIST).
+//! SET, SETNX, SETEX and PSETEX share `set_generic_command`; the options
+//! of SET and GETEX are read by `parse_extended_string_arguments` with the
+//! mutual exclusions of redis-server (NX/XX, EX/PX/EXAT/PXAT/KEEPTTL/PERSIST).
 //!
 //! Values keep the three encodings OBJECT ENCODING reports (see
 //! `object.rs`): a value written whole goes through `try_object_encoding_arg`
