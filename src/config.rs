@@ -24,6 +24,13 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
+use crate::sds::{sds_cat_repr, sds_split_args};
+use crate::server::REDIS_VERSION;
+use crate::util::{
+    fsync_file_dir, get_absolute_path, is_c_space, memtoull, path_is_base_name,
+    rewrite_config_format_memory, string2d, string2ll, string_match_len,
+};
+
 pub mod command;
 mod helpers;
 mod rewrite;
@@ -35,10 +42,6 @@ use helpers::*;
 use rewrite::*;
 use special::*;
 pub use special::{keyspace_events_flags_to_string, keyspace_events_string_to_flags};
-
-/// Version printed in the fatal config error banner.
-// TODO(merge): use the crate-wide version constant once server.rs has one.
-const REDIS_VERSION: &str = "7.0.15";
 
 /*-----------------------------------------------------------------------------
  * Flags and limits
@@ -1320,7 +1323,7 @@ pub fn parse_command_line(argv: &[String]) -> CommandLine {
             }
         } else {
             // Option argument.
-            options.push_str(&sds_cat_repr(arg.as_bytes()));
+            options.push_str(&repr_string(arg.as_bytes()));
             options.push(' ');
             handled_last_config_arg = true;
         }
@@ -1350,7 +1353,8 @@ impl Config {
         let abs = match filename {
             Some(f) => {
                 // Resolved before any `dir` line changes the working directory.
-                let abs = get_absolute_path(f).unwrap_or_else(|| f.to_string());
+                let abs =
+                    get_absolute_path(f.as_bytes()).map_or_else(|| f.to_string(), |p| lossy(&p));
                 self.config_file = Some(PathBuf::from(&abs));
                 Some(abs)
             }
@@ -1862,7 +1866,7 @@ fn yesnotoi(s: &str) -> Option<bool> {
 /// depending on the flags, with C's error texts.
 fn numeric_parse_string(value: &str, num_flags: u32) -> Result<i64, String> {
     if num_flags & MEMORY_CONFIG != 0 {
-        if let Some(v) = memtoull(value) {
+        if let Some(v) = memtoull(value.as_bytes()) {
             return Ok(v as i64);
         }
     }

@@ -67,6 +67,11 @@ impl Server {
         if !self.key_is_expired(db, key) {
             return false;
         }
+        // While clients are paused the dataset must not change: the key
+        // only looks gone until the pause ends.
+        if crate::networking::client_cmd::check_client_pause_timeout_and_return_if_paused(self) {
+            return true;
+        }
         self.delete_expired_key(db, key);
         true
     }

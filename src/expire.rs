@@ -44,6 +44,10 @@ pub fn active_expire_cycle(server: &mut Server, cycle_type: u8) {
     if !server.active_expire_enabled || server.loading {
         return;
     }
+    // A pause keeps the dataset constant, expiries included.
+    if crate::networking::client_cmd::check_client_pause_timeout_and_return_if_paused(server) {
+        return;
+    }
     let effort = (server.config.active_expire_effort.clamp(1, 10) - 1) as usize;
     let keys_per_loop =
         ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP + ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP / 4 * effort;
@@ -132,7 +136,7 @@ pub fn active_expire_cycle(server: &mut Server, cycle_type: u8) {
                     (d.avg_ttl / 50) * 49 + avg / 50
                 };
             }
-            if iteration % 16 == 0 && ustime() - start > timelimit {
+            if iteration.is_multiple_of(16) && ustime() - start > timelimit {
                 timelimit_exit = true;
                 server.expire_state.stat_expired_time_cap_reached_count += 1;
                 break;

@@ -13,10 +13,16 @@
 //! - `slowlog`, `latency`: the slow log and the latency monitor (MEMORY is
 //!   in `object`).
 //! - `config`, `util`: configuration and shared helpers.
+//! - `acl`: the default user, AUTH, command categories.
+//! - `blocked`: clients waiting (for now: postponed by CLIENT PAUSE).
+//! - `replication`: replication IDs and the MONITOR feed.
+//! - `zmalloc`, `hdr_histogram`: memory accounting and latency histograms.
 
+pub mod acl;
 pub mod ae;
 pub mod anet;
 pub mod bitops;
+pub mod blocked;
 pub mod commands;
 pub mod config;
 pub mod db;
@@ -25,8 +31,10 @@ pub mod expire;
 pub mod latency;
 pub mod networking;
 pub mod object;
+pub mod replication;
 pub mod sds;
 pub mod server;
 pub mod slowlog;
 pub mod t_string;
 pub mod util;
+pub mod zmalloc;

@@ -26,12 +26,16 @@ use crate::ae::{AE_READABLE, AE_WRITABLE};
 use crate::server::{Server, LL_VERBOSE};
 use crate::util::{ll2string, string2ll};
 
+pub mod client_cmd;
+
 pub const CLIENT_SLAVE: u64 = 1 << 0;
 pub const CLIENT_MASTER: u64 = 1 << 1;
 pub const CLIENT_MONITOR: u64 = 1 << 2;
 pub const CLIENT_MULTI: u64 = 1 << 3;
 pub const CLIENT_BLOCKED: u64 = 1 << 4;
+pub const CLIENT_DIRTY_CAS: u64 = 1 << 5;
 pub const CLIENT_CLOSE_AFTER_REPLY: u64 = 1 << 6;
+pub const CLIENT_UNBLOCKED: u64 = 1 << 7;
 pub const CLIENT_ASKING: u64 = 1 << 9;
 pub const CLIENT_CLOSE_ASAP: u64 = 1 << 10;
 pub const CLIENT_UNIX_SOCKET: u64 = 1 << 11;
@@ -44,6 +48,7 @@ pub const CLIENT_REPLY_SKIP: u64 = 1 << 24;
 pub const CLIENT_PENDING_COMMAND: u64 = 1 << 30;
 pub const CLIENT_PROTOCOL_ERROR: u64 = 1 << 39;
 pub const CLIENT_CLOSE_AFTER_COMMAND: u64 = 1 << 40;
+pub const CLIENT_DENY_BLOCKING: u64 = 1 << 41;
 pub const CLIENT_NO_EVICT: u64 = 1 << 43;
 
 pub const CLIENT_TYPE_NORMAL: usize = 0;
@@ -73,6 +78,15 @@ impl Conn {
         match self {
             Conn::Tcp(s) => s,
             Conn::Unix(s) => s,
+        }
+    }
+
+    /// The file descriptor, as CLIENT LIST prints it.
+    pub fn fd(&self) -> i32 {
+        use std::os::fd::AsRawFd;
+        match self {
+            Conn::Tcp(s) => s.as_raw_fd(),
+            Conn::Unix(s) => s.as_raw_fd(),
         }
     }
 }
@@ -139,6 +153,8 @@ pub struct Client {
     /// Index of the command being run in `Server::commands`.
     pub cmd: Option<usize>,
     pub lastcmd: Option<usize>,
+    /// Why the client is blocked (`blocked::BLOCKED_*`).
+    pub btype: u8,
 
     // Output.
     pub buf: Vec<u8>,
@@ -186,6 +202,8 @@ impl Client {
             original_argv: None,
             cmd: None,
             lastcmd: None,
+
+            btype: crate::blocked::BLOCKED_NONE,
             buf: Vec::new(),
             reply: VecDeque::new(),
             reply_base: 0,
@@ -649,6 +667,8 @@ pub fn accept_common_handler(
     let id = server.next_client_id;
     server.next_client_id += 1;
     let mut c = Box::new(Client::new(id, None, server.unixtime));
+    // A client starts authenticated when the default user needs no password.
+    c.authenticated = crate::acl::default_user_nopass(server);
     c.addr = peer;
     c.laddr = local;
     if unix {
@@ -698,6 +718,10 @@ pub fn unlink_client(server: &mut Server, c: &mut Client) {
     c.token = None;
     server.clients_pending_write.retain(|&s| s != c.slot);
     server.clients_pending_read.retain(|&s| s != c.slot);
+    if c.flags & CLIENT_MONITOR != 0 {
+        server.repl.monitors.retain(|&s| s != c.slot);
+    }
+    crate::blocked::forget_client(server, c);
 }
 
 /// `freeClientAsync`: closes the client at the next `before_sleep`.
@@ -727,6 +751,7 @@ pub fn read_query_from_client(server: &mut Server, slot: usize) {
     };
     let mut reads = 0;
     let mut alive = true;
+    server.info.stat_total_reads_processed += 1;
     loop {
         let mut readlen = PROTO_IOBUF_LEN;
         // A big bulk argument is read in one go straight after the data
@@ -735,7 +760,7 @@ pub fn read_query_from_client(server: &mut Server, slot: usize) {
             && c.multibulklen != 0
             && c.bulklen >= PROTO_MBULK_BIG_ARG as i64
         {
-            let remaining = (c.bulklen + 2) as usize - (c.qb_end - c.qb_pos);
+            let remaining = ((c.bulklen + 2) as usize).saturating_sub(c.qb_end - c.qb_pos);
             if remaining > 0 {
                 readlen = remaining;
             }
@@ -813,9 +838,6 @@ pub fn process_input_buffer(server: &mut Server, c: &mut Client) {
         }
         // Nothing more is read from a client that is about to be closed.
         if c.flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP) != 0 {
-            break;
-        }
-        if server.client_pause_blocks(c) {
             break;
         }
         if c.reqtype == 0 {
@@ -1047,6 +1069,7 @@ pub fn process_multibulk_buffer(server: &mut Server, c: &mut Client) -> bool {
 /// per-event cap goes back on the pending-write list for the next turn
 /// (a writable event would never come, the socket being writable already).
 pub fn write_to_client(server: &mut Server, c: &mut Client) -> bool {
+    server.info.stat_total_writes_processed += 1;
     let mut totwritten = 0usize;
     let mut would_block = false;
     let Some(conn) = c.conn.as_mut() else {
@@ -1155,10 +1178,60 @@ pub fn handle_clients_with_pending_writes(server: &mut Server) -> usize {
 
 /// `putClientInPendingWriteQueue`.
 pub fn put_client_in_pending_write_queue(server: &mut Server, c: &mut Client) {
+    if close_client_on_output_buffer_limit_reached(server, c) {
+        return;
+    }
     if c.flags & CLIENT_PENDING_WRITE == 0 && c.conn.is_some() && c.has_pending_replies() {
         c.flags |= CLIENT_PENDING_WRITE;
         server.clients_pending_write.push(c.slot);
     }
+}
+
+/// `checkClientOutputBufferLimits`: true when the client is over its hard
+/// limit, or has been over its soft limit for longer than allowed.
+pub fn check_client_output_buffer_limits(server: &Server, c: &mut Client) -> bool {
+    let used = c.output_buffer_memory_usage() as u64;
+    // A master's replies are limited like a normal client's.
+    let class = match c.client_type() {
+        CLIENT_TYPE_MASTER => CLIENT_TYPE_NORMAL,
+        t => t,
+    };
+    let limit = &server.config.client_obuf_limits[class];
+    let hard = limit.hard_limit_bytes != 0 && used >= limit.hard_limit_bytes;
+    let mut soft = limit.soft_limit_bytes != 0 && used >= limit.soft_limit_bytes;
+    if soft {
+        if c.obuf_soft_limit_reached_time == 0 {
+            // The clock starts now: not over the limit yet.
+            c.obuf_soft_limit_reached_time = server.unixtime;
+            soft = false;
+        } else if server.unixtime - c.obuf_soft_limit_reached_time <= limit.soft_limit_seconds {
+            soft = false;
+        }
+    } else {
+        c.obuf_soft_limit_reached_time = 0;
+    }
+    soft || hard
+}
+
+/// `closeClientOnOutputBufferLimitReached`: schedules the client for
+/// closing when it is over its output buffer limits. Returns true if so.
+pub fn close_client_on_output_buffer_limit_reached(server: &mut Server, c: &mut Client) -> bool {
+    if c.conn.is_none() || c.reply_bytes == 0 || c.flags & CLIENT_CLOSE_ASAP != 0 {
+        return false;
+    }
+    if !check_client_output_buffer_limits(server, c) {
+        return false;
+    }
+    let info = server.cat_client_info_string(c);
+    server.server_log(
+        crate::server::LL_WARNING,
+        &format!(
+            "Client {info} scheduled to be closed ASAP for overcoming of output buffer limits."
+        ),
+    );
+    free_client_async(server, c);
+    server.stat_client_outbuf_limit_disconnections += 1;
+    true
 }
 
 /// Local and peer addresses of an accepted TCP connection, formatted.

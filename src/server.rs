@@ -23,6 +23,9 @@ use crate::db::RedisDb;
 use crate::networking::{self, Client, Conn, CLIENT_CLOSE_AFTER_COMMAND, CLIENT_CLOSE_AFTER_REPLY};
 use crate::util::ustime;
 
+pub mod command;
+pub mod info;
+
 pub const REDIS_VERSION: &str = "7.0.15";
 /// This implementation's own version, reported in INFO as `redis_mio_version`.
 pub const REDIS_MIO_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -206,6 +209,14 @@ pub struct Server {
 
     pub slowlog: crate::slowlog::Slowlog,
     pub latency: crate::latency::LatencyMonitor,
+    /// INFO-only counters and the cron's samples.
+    pub info: info::InfoState,
+    /// Replication IDs and MONITOR clients.
+    pub repl: crate::replication::ReplicationState,
+    /// Blocked and postponed clients.
+    pub blocked: crate::blocked::BlockedState,
+    /// CLIENT PAUSE state.
+    pub client_pause: networking::client_cmd::ClientPauseState,
 }
 
 impl Server {
@@ -239,27 +250,26 @@ impl Server {
         !c.authenticated && self.config.requirepass.is_some()
     }
 
-    /// Whether CLIENT PAUSE keeps this client from running commands now.
-    pub fn client_pause_blocks(&self, _c: &Client) -> bool {
-        false
-    }
-
-    /// `catClientInfoString`: one CLIENT LIST line (without newline).
+    /// `catClientInfoString`: one CLIENT LIST line (without newline), with
+    /// the fields of Redis 7.0.15 in their order.
     pub fn cat_client_info_string(&self, c: &Client) -> String {
-        let now = self.unixtime;
-        let name = c
-            .name
-            .as_ref()
-            .map(|n| String::from_utf8_lossy(n).into_owned())
-            .unwrap_or_default();
         let mut flags = String::new();
+        if c.flags & networking::CLIENT_SLAVE != 0 {
+            flags.push(if c.flags & networking::CLIENT_MONITOR != 0 {
+                'O'
+            } else {
+                'S'
+            });
+        }
         for (bit, ch) in [
-            (networking::CLIENT_SLAVE, 'S'),
             (networking::CLIENT_MASTER, 'M'),
             (networking::CLIENT_PUBSUB, 'P'),
             (networking::CLIENT_MULTI, 'x'),
             (networking::CLIENT_BLOCKED, 'b'),
+            (networking::CLIENT_DIRTY_CAS, 'd'),
             (networking::CLIENT_CLOSE_AFTER_REPLY, 'c'),
+            (networking::CLIENT_UNBLOCKED, 'u'),
+            (networking::CLIENT_CLOSE_ASAP, 'A'),
             (networking::CLIENT_UNIX_SOCKET, 'U'),
             (networking::CLIENT_READONLY, 'r'),
             (networking::CLIENT_NO_EVICT, 'e'),
@@ -271,32 +281,49 @@ impl Server {
         if flags.is_empty() {
             flags.push('N');
         }
+        let mut events = String::new();
+        if let Some(token) = c.token {
+            let mask = self.el.ae_get_file_events(token);
+            if mask & ae::AE_READABLE != 0 {
+                events.push('r');
+            }
+            if mask & ae::AE_WRITABLE != 0 {
+                events.push('w');
+            }
+        }
+        let name = c
+            .name
+            .as_ref()
+            .map(|n| String::from_utf8_lossy(n))
+            .unwrap_or_default();
         let cmd = c
             .lastcmd
-            .map(|i| self.commands.list[i].fullname.clone())
-            .unwrap_or_else(|| "NULL".to_string());
-        let obl = c.buf.len();
-        let qbuf = c.qb_end - c.qb_pos;
+            .map_or("NULL", |i| self.commands.list[i].fullname.as_str());
+        // Like the C list of reply blocks, each block costs a list node.
+        let omem = c.output_buffer_memory_usage() + c.reply.len() * 40;
+        let tot_mem = info::client_memory_usage(c) + c.reply.len() * 40;
+        let fd = c.conn.as_ref().map_or(-1, |conn| conn.fd());
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} cmd={} user=default redir=-1 resp={}",
             c.id,
             c.addr,
             c.laddr,
-            c.token.map_or(-1, |t| t.0 as i64),
+            fd,
             name,
-            now - c.ctime,
-            now - c.lastinteraction,
+            self.unixtime - c.ctime,
+            self.unixtime - c.lastinteraction,
             flags,
             c.db,
-            qbuf,
+            c.qb_end,
             c.querybuf.len().saturating_sub(c.qb_end),
             c.argv_len_sum,
             c.buf.capacity(),
-            c.querybuf_peak,
-            obl,
+            c.buf.capacity(),
+            c.buf.len(),
             c.reply.len(),
-            c.reply_bytes,
-            c.querybuf.capacity() + c.buf.capacity() + c.reply_bytes,
+            omem,
+            tot_mem,
+            events,
             cmd,
             c.resp
         )
@@ -357,8 +384,13 @@ pub fn init_server(config: Config) -> Result<Server, String> {
         errors: Default::default(),
         slowlog: Default::default(),
         latency: Default::default(),
+        info: info::InfoState::new(now_us / 1_000_000),
+        repl: Default::default(),
+        blocked: Default::default(),
+        client_pause: Default::default(),
     };
     listen_to_port(&mut server)?;
+    info::cron_update_memory_stats(&mut server, true);
     let hz = server.config.hz;
     server
         .el
@@ -583,6 +615,7 @@ pub fn update_cached_time(server: &mut Server) {
 /// `beforeSleep`: work done once per loop turn before polling.
 fn before_sleep(server: &mut Server) {
     check_shutdown_signal(server);
+    crate::blocked::process_unblocked_clients(server);
     // Clients parked because they had more input than one event may read.
     let pending = std::mem::take(&mut server.clients_pending_read);
     for slot in pending {
@@ -597,8 +630,21 @@ fn before_sleep(server: &mut Server) {
 fn server_cron(server: &mut Server) -> i64 {
     update_cached_time(server);
     let hz = server.config.hz.clamp(CONFIG_MIN_HZ, CONFIG_MAX_HZ);
+    let every_100ms = run_with_period(server, hz, 100);
+    info::cron_update_memory_stats(server, every_100ms);
+    if every_100ms {
+        let (cmds, input, output) = (
+            server.stat_numcommands,
+            server.stat_net_input_bytes,
+            server.stat_net_output_bytes,
+        );
+        info::track_instantaneous_metric(server, info::STATS_METRIC_COMMAND, cmds);
+        info::track_instantaneous_metric(server, info::STATS_METRIC_NET_INPUT, input);
+        info::track_instantaneous_metric(server, info::STATS_METRIC_NET_OUTPUT, output);
+    }
     clients_cron(server, hz);
     databases_cron(server);
+    networking::client_cmd::check_client_pause_timeout_and_return_if_paused(server);
     if server.shutdown_asap {
         if prepare_for_shutdown(server, 0).is_ok() {
             std::process::exit(0);
@@ -609,9 +655,21 @@ fn server_cron(server: &mut Server) -> i64 {
     1000 / hz
 }
 
+/// `run_with_period`: true on the cron calls that fall every `ms`.
+fn run_with_period(server: &Server, hz: i64, ms: i64) -> bool {
+    let period = 1000 / hz;
+    ms <= period || server.cronloops.is_multiple_of((ms / period) as u64)
+}
+
 /// `clientsCron`: checks a slice of the clients every call so that all of
-/// them are visited about once per second (timeouts, buffer resizing).
+/// them are visited about once per second (timeouts, buffer resizing,
+/// buffer peaks for INFO).
 fn clients_cron(server: &mut Server, hz: i64) {
+    let slots_n = info::CLIENTS_PEAK_MEM_USAGE_SLOTS;
+    let cur_slot = server.unixtime as usize % slots_n;
+    let zeroidx = (cur_slot + 1) % slots_n;
+    server.info.clients_peak_mem_input[zeroidx] = 0;
+    server.info.clients_peak_mem_output[zeroidx] = 0;
     let numclients = server.clients.len();
     let iterations = (numclients / hz as usize)
         .max(CLIENTS_CRON_MIN_ITERATIONS)
@@ -638,6 +696,7 @@ fn clients_cron(server: &mut Server, hz: i64) {
         let alive = !clients_cron_handle_timeout(server, &c);
         if alive {
             clients_cron_resize_query_buffer(&mut c);
+            clients_cron_track_expansive_clients(server, &c, cur_slot);
         }
         server.put_client_back(c, alive);
     }
@@ -676,6 +735,16 @@ fn clients_cron_resize_query_buffer(c: &mut Client) {
     c.querybuf_peak = used;
 }
 
+/// `clientsCronTrackExpansiveClients`: the biggest buffers of this second.
+fn clients_cron_track_expansive_clients(server: &mut Server, c: &Client, slot: usize) {
+    let in_usage =
+        c.querybuf.capacity() + c.argv_len_sum + c.argv.capacity() * std::mem::size_of::<Vec<u8>>();
+    let out_usage = c.output_buffer_memory_usage();
+    let i = &mut server.info;
+    i.clients_peak_mem_input[slot] = i.clients_peak_mem_input[slot].max(in_usage);
+    i.clients_peak_mem_output[slot] = i.clients_peak_mem_output[slot].max(out_usage);
+}
+
 /// `databasesCron`: active expiry, then resizing and incremental rehashing.
 fn databases_cron(server: &mut Server) {
     crate::expire::active_expire_cycle(server, crate::expire::ACTIVE_EXPIRE_CYCLE_SLOW);
@@ -704,6 +773,8 @@ fn databases_cron(server: &mut Server) {
 /// `processCommandAndResetClient`.
 pub fn process_command_and_reset_client(server: &mut Server, c: &mut Client) {
     process_command(server, c);
+    // C checks on every reply block; once per command bounds the same.
+    networking::close_client_on_output_buffer_limit_reached(server, c);
     if c.flags & networking::CLIENT_BLOCKED == 0 {
         c.reset_client();
     }
@@ -726,9 +797,9 @@ fn reject_command(server: &mut Server, c: &mut Client, err: &str) {
 /// refuse it before running it with `call`.
 pub fn process_command(server: &mut Server, c: &mut Client) {
     let Some(name) = c.argv.first() else { return };
-    if name.eq_ignore_ascii_case(b"quit") {
-        c.add_reply_ok();
-        c.flags |= CLIENT_CLOSE_AFTER_REPLY;
+    // Cross protocol scripting: an HTTP request sent to the port.
+    if name.eq_ignore_ascii_case(b"host:") || name.eq_ignore_ascii_case(b"post") {
+        security_warning_command(server, c);
         return;
     }
     let found = server.commands.lookup_command(&c.argv);
@@ -780,6 +851,9 @@ pub fn process_command(server: &mut Server, c: &mut Client) {
         reject_command(server, c, "-LOADING Redis is loading the dataset in memory");
         return;
     }
+    if networking::client_cmd::postpone_if_paused(server, c, flags) {
+        return;
+    }
     call(server, c, idx);
 }
 
@@ -799,16 +873,33 @@ pub fn is_local_client(c: &Client) -> bool {
         || c.addr.starts_with("[::1]:")
 }
 
+/// `securityWarningCommand`: closes the connection, logging at most once
+/// a minute.
+fn security_warning_command(server: &mut Server, c: &mut Client) {
+    static LOGGED_TIME: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+    let now = server.unixtime;
+    if (now - LOGGED_TIME.load(std::sync::atomic::Ordering::Relaxed)).abs() > 60 {
+        server.server_log(LL_WARNING, "Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: commands to Redis. This is likely due to an attacker attempting to use Cross Protocol Scripting to compromise your Redis instance. Connection aborted.");
+        LOGGED_TIME.store(now, std::sync::atomic::Ordering::Relaxed);
+    }
+    networking::free_client_async(server, c);
+}
+
 /// `call`: runs the command, times it and updates the statistics.
 pub fn call(server: &mut Server, c: &mut Client, idx: usize) {
     let proc_ = server.commands.list[idx].proc_;
     let start = ustime();
     server.cmd_time_snapshot = start / 1000;
     server.mstime = server.cmd_time_snapshot;
+    let cmd_flags = server.commands.list[idx].flags;
+    // Administrative commands are too sensitive to be shown to monitors.
+    // Handlers may move their arguments out of argv, so keep a copy first.
+    let monitor_argv = (cmd_flags & (commands::CMD_SKIP_MONITOR | commands::CMD_ADMIN) == 0
+        && !server.repl.monitors.is_empty())
+    .then(|| c.argv.clone());
     proc_(server, c);
     let duration = (ustime() - start).max(0) as u64;
     let failed = !c.pending_errors.is_empty();
-    let cmd_flags = server.commands.list[idx].flags;
     let blocked = c.flags & networking::CLIENT_BLOCKED != 0;
 
     // The latency this command caused the whole loop, and the slowlog
@@ -819,32 +910,64 @@ pub fn call(server: &mut Server, c: &mut Client, idx: usize) {
         "command"
     };
     crate::latency::latency_add_sample_if_needed(server, event, (duration / 1000) as i64);
+    if !blocked && cmd_flags & commands::CMD_SKIP_SLOWLOG == 0 {
+        crate::slowlog::slowlog_push_entry_if_needed(server, c, duration as i64);
+    }
+    if let Some(argv) = monitor_argv {
+        // Redacted arguments (passwords) are shown as such.
+        let argv = c.original_argv.clone().unwrap_or(argv);
+        let db = c.db;
+        crate::replication::replication_feed_monitors(server, c, db, &argv);
+    }
     if !blocked {
-        if cmd_flags & commands::CMD_SKIP_SLOWLOG == 0 {
-            crate::slowlog::slowlog_push_entry_if_needed(server, c, duration as i64);
-        }
         c.original_argv = None;
     }
-
-    {
-        let tracking = server.config.latency_tracking;
-        let stats = &mut server.commands.list[idx].stats;
-        stats.calls += 1;
-        stats.microseconds += duration;
-        if failed {
-            stats.failed_calls += 1;
-        }
-        if tracking && !blocked {
-            stats
-                .latency_histogram
-                .get_or_insert_with(Default::default)
-                .record((duration * 1000) as i64);
-        }
+    let tracking = server.config.latency_tracking;
+    let stats = &mut server.commands.list[idx].stats;
+    stats.calls += 1;
+    stats.microseconds += duration;
+    if failed {
+        stats.failed_calls += 1;
+    }
+    if tracking && !blocked {
+        stats
+            .latency_histogram
+            .get_or_insert_with(Default::default)
+            .record((duration * 1000) as i64);
     }
     if failed {
         update_error_stats(server, c);
     }
     server.stat_numcommands += 1;
+}
+
+/// `resetCommandTableStats` (CONFIG RESETSTAT).
+pub fn reset_command_table_stats(server: &mut Server) {
+    for cmd in server.commands.list.iter_mut() {
+        cmd.stats = CommandStats::default();
+    }
+}
+
+/// `resetErrorTableStats` (CONFIG RESETSTAT).
+pub fn reset_error_table_stats(server: &mut Server) {
+    server.errors.clear();
+}
+
+/// `resetServerStats` (CONFIG RESETSTAT): the counters INFO stats shows.
+pub fn reset_server_stats(server: &mut Server) {
+    server.stat_numcommands = 0;
+    server.stat_numconnections = 0;
+    server.stat_expiredkeys = 0;
+    server.expire_state.stat_expired_stale_perc = 0.0;
+    server.expire_state.stat_expired_time_cap_reached_count = 0;
+    server.expire_state.stat_expire_cycle_time_used = 0;
+    server.stat_keyspace_hits = 0;
+    server.stat_keyspace_misses = 0;
+    server.stat_rejected_conn = 0;
+    server.stat_net_input_bytes = 0;
+    server.stat_net_output_bytes = 0;
+    server.stat_total_error_replies = 0;
+    server.info.reset_stats();
 }
 
 /// Moves the errors a command replied into `INFO errorstats`.
@@ -856,16 +979,99 @@ fn update_error_stats(server: &mut Server, c: &mut Client) {
 }
 
 /// `prepareForShutdown`: here only the parts that exist so far.
-pub fn prepare_for_shutdown(server: &mut Server, _flags: u32) -> Result<(), String> {
+/// `SHUTDOWN_*` flags of `prepare_for_shutdown`.
+pub const SHUTDOWN_NOFLAGS: u32 = 0;
+pub const SHUTDOWN_SAVE: u32 = 1;
+pub const SHUTDOWN_NOSAVE: u32 = 2;
+pub const SHUTDOWN_NOW: u32 = 4;
+pub const SHUTDOWN_FORCE: u32 = 8;
+
+/// `prepareForShutdown` + `finishShutdown`. With no replicas there is
+/// nobody to wait for, so the shutdown is always immediate. On success the
+/// caller exits the process.
+pub fn prepare_for_shutdown(server: &mut Server, mut flags: u32) -> Result<(), String> {
+    if server.loading {
+        flags = (flags & !SHUTDOWN_SAVE) | SHUTDOWN_NOSAVE;
+    }
     server.server_log(LL_WARNING, "User requested shutdown...");
+    if flags & SHUTDOWN_SAVE != 0 {
+        server.server_log(LL_NOTICE, "Saving the final RDB snapshot before exiting.");
+        // There is no RDB persistence yet, so the save always fails.
+        server.server_log(
+            LL_WARNING,
+            "RDB persistence is not available in this build.",
+        );
+        if flags & SHUTDOWN_FORCE != 0 {
+            server.server_log(LL_WARNING, "Error trying to save the DB. Exit anyway.");
+        } else {
+            server.server_log(LL_WARNING, "Error trying to save the DB, can't exit.");
+            server.server_log(
+                LL_WARNING,
+                "Errors trying to shut down the server. Check the logs for more information.",
+            );
+            server.shutdown_asap = false;
+            return Err("Errors trying to SHUTDOWN. Check logs.".to_string());
+        }
+    }
     if let Some(pidfile) = &server.config.pidfile {
+        server.server_log(LL_NOTICE, "Removing the pid file.");
         let _ = std::fs::remove_file(pidfile);
     }
     if let Some(path) = &server.config.unixsocket {
-        let _ = std::fs::remove_file(path);
+        server.server_log(LL_NOTICE, "Removing the unix socket file.");
+        if let Err(e) = std::fs::remove_file(path) {
+            server.server_log(
+                LL_WARNING,
+                &format!("Error removing the unix socket file: {e}"),
+            );
+        }
     }
     server.server_log(LL_WARNING, "Redis is now ready to exit, bye bye...");
     Ok(())
+}
+
+/// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT] (`shutdownCommand` of db.c).
+pub fn shutdown_command(server: &mut Server, c: &mut Client) {
+    let mut flags = SHUTDOWN_NOFLAGS;
+    let mut abort = false;
+    for a in &c.argv[1..] {
+        match &a.to_ascii_lowercase()[..] {
+            b"nosave" => flags |= SHUTDOWN_NOSAVE,
+            b"save" => flags |= SHUTDOWN_SAVE,
+            b"now" => flags |= SHUTDOWN_NOW,
+            b"force" => flags |= SHUTDOWN_FORCE,
+            b"abort" => abort = true,
+            _ => {
+                c.add_reply_syntax_error();
+                return;
+            }
+        }
+    }
+    if (abort && flags != SHUTDOWN_NOFLAGS)
+        || (flags & SHUTDOWN_NOSAVE != 0 && flags & SHUTDOWN_SAVE != 0)
+    {
+        c.add_reply_syntax_error();
+        return;
+    }
+    if abort {
+        // Only a shutdown requested by a signal can still be pending.
+        if server.shutdown_asap {
+            server.shutdown_asap = false;
+            server.server_log(LL_NOTICE, "Shutdown manually aborted.");
+            c.add_reply_ok();
+        } else {
+            c.add_reply_error("No shutdown in progress.");
+        }
+        return;
+    }
+    if flags & SHUTDOWN_NOW == 0 && c.flags & networking::CLIENT_DENY_BLOCKING != 0 {
+        c.add_reply_error("SHUTDOWN without NOW or ABORT isn't allowed for DENY BLOCKING client");
+        return;
+    }
+    match prepare_for_shutdown(server, flags) {
+        Ok(()) => std::process::exit(0),
+        Err(e) => c.add_reply_error(&e),
+    }
 }
 
 // ----------------------------------------------------------------------
@@ -899,6 +1105,35 @@ pub fn echo_command(_server: &mut Server, c: &mut Client) {
     let m = std::mem::take(&mut c.argv[1]);
     c.add_reply_bulk(&m);
     c.argv[1] = m;
+}
+
+/// TIME: seconds and microseconds, as bulk strings.
+pub fn time_command(_server: &mut Server, c: &mut Client) {
+    let now = ustime();
+    c.add_reply_array_len(2);
+    c.add_reply_bulk_long_long(now / 1_000_000);
+    c.add_reply_bulk_long_long(now % 1_000_000);
+}
+
+/// LASTSAVE
+pub fn lastsave_command(server: &mut Server, c: &mut Client) {
+    c.add_reply_long_long(server.info.lastsave);
+}
+
+/// MONITOR: from now on the client receives every command executed.
+pub fn monitor_command(server: &mut Server, c: &mut Client) {
+    if c.flags & networking::CLIENT_DENY_BLOCKING != 0 {
+        // Such a client expects exactly one reply per command.
+        c.add_reply_error("MONITOR isn't allowed for DENY BLOCKING client");
+        return;
+    }
+    // Already a replica or a monitor: nothing to do, not even a reply.
+    if c.flags & networking::CLIENT_SLAVE != 0 {
+        return;
+    }
+    c.flags |= networking::CLIENT_SLAVE | networking::CLIENT_MONITOR;
+    server.repl.monitors.push(c.slot);
+    c.add_reply_ok();
 }
 
 // ----------------------------------------------------------------------
@@ -997,6 +1232,53 @@ fn redis_ascii_art(server: &Server) {
     server_log_raw_text(&banner);
 }
 
+/// `redisIsSupervised`: whether an init system runs us (then we must not
+/// fork away from it). Notifying it of readiness is not done yet.
+fn redis_is_supervised(mode: crate::config::SupervisedMode) -> bool {
+    use crate::config::SupervisedMode;
+    match mode {
+        SupervisedMode::No => false,
+        SupervisedMode::Upstart | SupervisedMode::Systemd => true,
+        SupervisedMode::Auto => {
+            std::env::var_os("UPSTART_JOB").is_some() || std::env::var_os("NOTIFY_SOCKET").is_some()
+        }
+    }
+}
+
+/// `daemonize`: the parent exits, the child starts a new session and
+/// points its standard streams at /dev/null.
+fn daemonize() {
+    // SAFETY: called at start-up before any other thread or socket exists;
+    // fork, setsid, open and dup2 have no memory-safety preconditions.
+    unsafe {
+        if libc::fork() != 0 {
+            libc::_exit(0);
+        }
+        libc::setsid();
+        let fd = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR, 0);
+        if fd != -1 {
+            libc::dup2(fd, libc::STDIN_FILENO);
+            libc::dup2(fd, libc::STDOUT_FILENO);
+            libc::dup2(fd, libc::STDERR_FILENO);
+            if fd > libc::STDERR_FILENO {
+                libc::close(fd);
+            }
+        }
+    }
+}
+
+/// `createPidFile`: a daemon without `pidfile` uses Redis's default path.
+fn create_pid_file(server: &mut Server) {
+    let path = server
+        .config
+        .pidfile
+        .get_or_insert_with(|| "/var/run/redis.pid".to_string())
+        .clone();
+    if let Err(e) = std::fs::write(&path, format!("{}\n", std::process::id())) {
+        server.server_log(LL_WARNING, &format!("Failed to write PID file: {e}"));
+    }
+}
+
 /// The process entry point.
 pub fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -1020,6 +1302,10 @@ pub fn main() {
     {
         eprint!("{e}");
         std::process::exit(1);
+    }
+    let background = config.daemonize && !redis_is_supervised(config.supervised);
+    if background {
+        daemonize();
     }
     set_log_config(config.loglevel as i32, &config.logfile);
     setup_signal_handlers();
@@ -1051,10 +1337,11 @@ pub fn main() {
             std::process::exit(1);
         }
     };
-    if let Some(pidfile) = &server.config.pidfile {
-        let _ = std::fs::write(pidfile, format!("{}\n", std::process::id()));
+    if background || server.config.pidfile.is_some() {
+        create_pid_file(&mut server);
     }
     redis_ascii_art(&server);
+    server.info.initial_memory_usage = crate::zmalloc::zmalloc_used_memory();
     server_log_raw(LL_NOTICE, "Server initialized");
     server_log_raw(LL_NOTICE, "Ready to accept connections");
     ae::ae_main(&mut server);

@@ -101,7 +101,7 @@ pub fn slowlog_push_entry_if_needed(server: &mut Server, c: &Client, duration: i
     if slower_than < 0 {
         return;
     }
-    let max_len = server.config.slowlog_max_len.max(0) as usize;
+    let max_len = server.config.slowlog_max_len as usize;
     if duration >= slower_than {
         let argv = slowlog_create_argv(c.original_argv.as_deref().unwrap_or(&c.argv));
         server.slowlog.push(argv, duration, c);

@@ -190,3 +190,80 @@ fn quit_replies_ok_then_closes() {
     assert_eq!(c.cmd(&["QUIT"]), b"+OK\r\n");
     assert!(c.is_closed());
 }
+
+#[test]
+fn output_buffer_hard_limit_closes_the_client() {
+    let mut s = Server::start(&["--client-output-buffer-limit", "normal 1mb 0 0"]);
+    let mut c = s.client();
+    let value = vec![b'x'; 512 * 1024];
+    c.send(&[b"SET", b"big", &value]);
+    assert_eq!(c.read_reply(), b"+OK\r\n");
+    // Pipeline many GETs without reading: the replies pile up past 1mb.
+    let mut d = Client::connect(s.port);
+    let mut batch = Vec::new();
+    for _ in 0..64 {
+        batch.extend_from_slice(&encode(&[b"GET", b"big"]));
+    }
+    d.send_raw(&batch);
+    std::thread::sleep(Duration::from_millis(300));
+    let info = c.cmd_str(&["CONFIG", "GET", "client-output-buffer-limit"]);
+    assert!(info.contains("normal 1048576 0 0"), "{info}");
+    assert!(s.is_alive());
+    // The hog was disconnected before reading everything it asked for.
+    let mut got = 0usize;
+    let mut buf = [0u8; 65536];
+    loop {
+        match std::io::Read::read(&mut d.stream, &mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got += n,
+        }
+    }
+    assert!(got < 64 * 512 * 1024, "read {got} bytes");
+}
+
+#[test]
+fn daemonize_writes_the_pidfile_and_keeps_serving() {
+    let dir = std::env::temp_dir().join(format!("redis-mio-daemon-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pidfile = dir.join("r.pid");
+    let port = common::free_port();
+    let status = std::process::Command::new(common::server_binary())
+        .args([
+            "--port",
+            &port.to_string(),
+            "--daemonize",
+            "yes",
+            "--save",
+            "",
+        ])
+        .arg("--pidfile")
+        .arg(&pidfile)
+        .arg("--logfile")
+        .arg(dir.join("log.txt"))
+        .status()
+        .unwrap();
+    // The parent returns at once, the daemon goes on.
+    assert!(status.success());
+    let mut c = None;
+    for _ in 0..100 {
+        if let Ok(s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            drop(s);
+            c = Some(Client::connect(port));
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut c = c.expect("daemon listening");
+    let pid: i32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(c.cmd(&["PING"]), b"+PONG\r\n");
+    // SAFETY: signalling the daemon we started.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    assert!(c.is_closed());
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(!pidfile.exists(), "pidfile removed on shutdown");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -24,7 +24,7 @@ pub fn config_get_command(server: &mut Server, c: &mut Client) {
 
 /// CONFIG SET directive value [directive value ...]
 pub fn config_set_command(server: &mut Server, c: &mut Client) {
-    if c.argv.len() % 2 == 1 {
+    if !c.argv.len().is_multiple_of(2) {
         c.add_reply_syntax_error();
         return;
     }
@@ -91,6 +91,14 @@ pub fn apply_config_hook(server: &mut Server, hook: ApplyHook) -> Result<(), Str
         // the working directory already changed by the set itself).
         _ => Ok(()),
     }
+}
+
+/// CONFIG RESETSTAT
+pub fn config_reset_stat_command(server: &mut Server, c: &mut Client) {
+    crate::server::reset_server_stats(server);
+    crate::server::reset_command_table_stats(server);
+    crate::server::reset_error_table_stats(server);
+    c.add_reply_ok();
 }
 
 /// CONFIG REWRITE

@@ -227,7 +227,7 @@ impl Config {
                 let line = if num_flags & PERCENT_CONFIG != 0 && value < 0 {
                     format!("{name} {}%", value.unsigned_abs())
                 } else if num_flags & MEMORY_CONFIG != 0 {
-                    format!("{name} {}", rewrite_config_format_memory(value))
+                    format!("{name} {}", lossy(&rewrite_config_format_memory(value)))
                 } else if num_flags & OCTAL_CONFIG != 0 {
                     format!("{name} {:o}", value as u64)
                 } else {
@@ -263,24 +263,8 @@ pub(super) fn rewrite_config_string_option(
         return;
     };
     let force = default != Some(value);
-    let line = format!("{option} {}", sds_cat_repr(value.as_bytes()));
+    let line = format!("{option} {}", repr_string(value.as_bytes()));
     state.rewrite_line(option, line, force);
-}
-
-/// Bytes as redis.conf likes them: `1gb`, `64mb`, `4kb` when exact.
-pub(super) fn rewrite_config_format_memory(bytes: i64) -> String {
-    const GB: i64 = 1024 * 1024 * 1024;
-    const MB: i64 = 1024 * 1024;
-    const KB: i64 = 1024;
-    if bytes != 0 && bytes % GB == 0 {
-        format!("{}gb", bytes / GB)
-    } else if bytes != 0 && bytes % MB == 0 {
-        format!("{}mb", bytes / MB)
-    } else if bytes != 0 && bytes % KB == 0 {
-        format!("{}kb", bytes / KB)
-    } else {
-        bytes.to_string()
-    }
 }
 
 /// Replaces `configfile` with `content` so that a crash leaves either the
@@ -315,13 +299,4 @@ pub(super) fn rewrite_config_overwrite_file(configfile: &Path, content: &[u8]) -
         let _ = fs::remove_file(&tmp_path);
     }
     result
-}
-
-/// Makes a rename durable by syncing the folder that holds the file.
-pub(super) fn fsync_file_dir(filename: &Path) -> io::Result<()> {
-    let dir = match filename.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    File::open(dir)?.sync_all()
 }

@@ -20,13 +20,8 @@ pub(super) fn is_valid_active_defrag(_: &Config, val: bool) -> Result<(), String
     Ok(())
 }
 
-/// No `/` or `\`: the name must stay inside `dir`.
-pub(super) fn path_is_base_name(path: &str) -> bool {
-    !path.contains(['/', '\\'])
-}
-
 pub(super) fn is_valid_db_filename(_: &Config, val: &str) -> Result<(), String> {
-    if !path_is_base_name(val) {
+    if !path_is_base_name(val.as_bytes()) {
         return Err("dbfilename can't be a path, just a filename".to_string());
     }
     Ok(())
@@ -36,7 +31,7 @@ pub(super) fn is_valid_aof_filename(_: &Config, val: &str) -> Result<(), String>
     if val.is_empty() {
         return Err("appendfilename can't be empty".to_string());
     }
-    if !path_is_base_name(val) {
+    if !path_is_base_name(val.as_bytes()) {
         return Err("appendfilename can't be a path, just a filename".to_string());
     }
     Ok(())
@@ -46,7 +41,7 @@ pub(super) fn is_valid_aof_dirname(_: &Config, val: &str) -> Result<(), String> 
     if val.is_empty() {
         return Err("appenddirname can't be empty".to_string());
     }
-    if !path_is_base_name(val) {
+    if !path_is_base_name(val.as_bytes()) {
         return Err("appenddirname can't be a path, just a dirname".to_string());
     }
     Ok(())
@@ -255,8 +250,8 @@ pub(super) fn set_config_client_output_buffer_limit_option(
         let class = get_client_type_by_name(&group[0]).ok_or_else(|| {
             "Invalid client class specified in buffer limit configuration.".to_string()
         })?;
-        let hard = memtoull(&group[1]);
-        let soft = memtoull(&group[2]);
+        let hard = memtoull(group[1].as_bytes());
+        let soft = memtoull(group[2].as_bytes());
         // C keeps the seconds in an int.
         let secs = strtoll_full(&group[3], 10).map(|s| s as i32);
         match (hard, soft, secs) {
@@ -312,8 +307,8 @@ pub(super) fn rewrite_config_client_output_buffer_limit_option(
         };
         let line = format!(
             "{name} {class} {} {} {}",
-            rewrite_config_format_memory(l.hard_limit_bytes as i64),
-            rewrite_config_format_memory(l.soft_limit_bytes as i64),
+            lossy(&rewrite_config_format_memory(l.hard_limit_bytes as i64)),
+            lossy(&rewrite_config_format_memory(l.soft_limit_bytes as i64)),
             l.soft_limit_seconds
         );
         state.rewrite_line(name, line, force);
@@ -448,7 +443,7 @@ pub(super) fn rewrite_config_notify_keyspace_events_option(
     state: &mut RewriteState,
 ) {
     let flags = keyspace_events_flags_to_string(c.notify_keyspace_events);
-    let line = format!("{name} {}", sds_cat_repr(flags.as_bytes()));
+    let line = format!("{name} {}", repr_string(flags.as_bytes()));
     state.rewrite_line(name, line, c.notify_keyspace_events != 0);
 }
 
@@ -540,7 +535,8 @@ pub(super) fn set_config_latency_tracking_info_percentiles_output_option(
     let mut values = Vec::with_capacity(argv.len());
     for arg in argv {
         // Like C, a bad list leaves no percentiles at all.
-        let p = string2d(arg).ok_or("Invalid latency-tracking-info-percentiles parameters")?;
+        let p = string2d(arg.as_bytes())
+            .ok_or("Invalid latency-tracking-info-percentiles parameters")?;
         if !(0.0..=100.0).contains(&p) {
             return Err(
                 "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]"

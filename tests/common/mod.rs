@@ -64,8 +64,14 @@ impl Server {
         panic!("server did not start on port {port}");
     }
 
+    /// A client that returns replies as raw protocol bytes.
     pub fn client(&self) -> Client {
         Client::connect(self.port)
+    }
+
+    /// A client that parses replies into [`Reply`] values.
+    pub fn connect(&self) -> Conn {
+        Conn::new(self.port)
     }
 
     /// True while the process is running.
@@ -187,4 +193,136 @@ pub fn encode(args: &[&[u8]]) -> Vec<u8> {
         out.extend_from_slice(b"\r\n");
     }
     out
+}
+
+/// A RESP2/RESP3 reply.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply {
+    Status(String),
+    Error(String),
+    Int(i64),
+    Bulk(Vec<u8>),
+    Null,
+    Array(Vec<Reply>),
+    Map(Vec<(Reply, Reply)>),
+    Set(Vec<Reply>),
+    Verbatim(String, Vec<u8>),
+    Bool(bool),
+    Double(String),
+}
+
+impl Reply {
+    /// The text of a status, bulk or verbatim reply.
+    pub fn text(&self) -> String {
+        match self {
+            Reply::Status(s) | Reply::Error(s) | Reply::Double(s) => s.clone(),
+            Reply::Bulk(b) | Reply::Verbatim(_, b) => String::from_utf8_lossy(b).into_owned(),
+            Reply::Int(i) => i.to_string(),
+            other => panic!("not a text reply: {other:?}"),
+        }
+    }
+}
+
+/// A blocking client connection.
+pub struct Conn {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+}
+
+impl Conn {
+    pub fn new(port: u16) -> Conn {
+        let s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        Conn {
+            reader: BufReader::new(s.try_clone().expect("clone")),
+            writer: s,
+        }
+    }
+
+    /// Sends raw bytes.
+    pub fn send_raw(&mut self, b: &[u8]) {
+        self.writer.write_all(b).expect("write");
+    }
+
+    /// Sends a command as a RESP array without reading the reply.
+    pub fn send(&mut self, args: &[&[u8]]) {
+        let mut out = format!("*{}\r\n", args.len()).into_bytes();
+        for a in args {
+            out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+            out.extend_from_slice(a);
+            out.extend_from_slice(b"\r\n");
+        }
+        self.send_raw(&out);
+    }
+
+    /// Sends a command given as space separated words, reads its reply.
+    pub fn cmd(&mut self, line: &str) -> Reply {
+        let args: Vec<&[u8]> = line.split_whitespace().map(|s| s.as_bytes()).collect();
+        self.send(&args);
+        self.read()
+    }
+
+    /// Like `cmd` with binary-safe arguments.
+    pub fn cmd_args(&mut self, args: &[&[u8]]) -> Reply {
+        self.send(args);
+        self.read()
+    }
+
+    fn line(&mut self) -> String {
+        let mut l = String::new();
+        let n = self.reader.read_line(&mut l).expect("read line");
+        assert!(n > 0, "connection closed");
+        l.trim_end_matches("\r\n").to_string()
+    }
+
+    /// Whether the server closed the connection (EOF on the next read).
+    pub fn is_closed(&mut self) -> bool {
+        let mut b = [0u8; 1];
+        matches!(self.reader.read(&mut b), Ok(0) | Err(_))
+    }
+
+    /// Reads one reply.
+    pub fn read(&mut self) -> Reply {
+        let l = self.line();
+        let (t, rest) = l.split_at(1);
+        let n = || rest.parse::<i64>().expect("length");
+        match t {
+            "+" => Reply::Status(rest.to_string()),
+            "-" => Reply::Error(rest.to_string()),
+            ":" => Reply::Int(n()),
+            "_" => Reply::Null,
+            "#" => Reply::Bool(rest == "t"),
+            "," => Reply::Double(rest.to_string()),
+            "$" | "=" => {
+                let len = n();
+                if len < 0 {
+                    return Reply::Null;
+                }
+                let mut buf = vec![0u8; len as usize + 2];
+                self.reader.read_exact(&mut buf).expect("bulk");
+                buf.truncate(len as usize);
+                if t == "=" {
+                    let body = buf.split_off(4);
+                    Reply::Verbatim(String::from_utf8_lossy(&buf[..3]).into_owned(), body)
+                } else {
+                    Reply::Bulk(buf)
+                }
+            }
+            "*" | "~" => {
+                let len = n();
+                if len < 0 {
+                    return Reply::Null;
+                }
+                let items = (0..len).map(|_| self.read()).collect();
+                if t == "*" {
+                    Reply::Array(items)
+                } else {
+                    Reply::Set(items)
+                }
+            }
+            "%" => Reply::Map((0..n()).map(|_| (self.read(), self.read())).collect()),
+            _ => panic!("unexpected reply line {l:?}"),
+        }
+    }
 }
