@@ -198,6 +198,12 @@ fn lcs_replies() {
         b"-ERR syntax error\r\n"
     );
     assert_eq!(c.cmd(&["lcs", "nokey", "b"]), b"$0\r\n\r\n");
+    // RESP3: IDX answers a map.
+    c.cmd(&["hello", "3"]);
+    assert_eq!(
+        c.cmd(&["lcs", "a", "b", "idx", "minmatchlen", "5"]),
+        b"%2\r\n$7\r\nmatches\r\n*0\r\n$3\r\nlen\r\n:6\r\n"
+    );
 }
 
 #[test]
@@ -445,6 +451,11 @@ fn differential_against_real_redis() {
         .cmd_str(&["object", "encoding", "nokey"])
         .contains("unknown command");
     for seed in 0..8u64 {
+        // The second half runs in RESP3 (maps, `_` nulls).
+        if seed == 4 {
+            a.cmd(&["hello", "3"]);
+            b.cmd(&["hello", "3"]);
+        }
         let mut rng = StdRng::seed_from_u64(seed);
         for i in 0..3000 {
             let cmd = random_command(&mut rng);
