@@ -134,7 +134,7 @@ const LATENCY_FLAGS: u64 = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE;
 
 use crate::networking::client_cmd as cc;
 use crate::server::{command as srvcmd, info};
-use crate::{acl, db, server as srv, t_string};
+use crate::{acl, bitops, db, server as srv, t_string};
 
 /// The flags most CLIENT subcommands share.
 const CLIENT_FLAGS: u64 = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_SENTINEL;
@@ -182,12 +182,37 @@ pub static COMMAND_TABLE: &[RedisCommand] = &[
 
     // ---- string (t_string.c) ----
     cmd("get", t_string::get_command, 2, CMD_READONLY | CMD_FAST, KEY1, "string"),
+    cmd("getex", t_string::getex_command, -2, CMD_WRITE | CMD_FAST, KEY1, "string"),
+    cmd("getdel", t_string::getdel_command, 2, CMD_WRITE | CMD_FAST, KEY1, "string"),
     cmd("set", t_string::set_command, -3, CMD_WRITE | CMD_DENYOOM, KEY1, "string"),
+    cmd("setnx", t_string::setnx_command, 3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, KEY1, "string"),
+    cmd("setex", t_string::setex_command, 4, CMD_WRITE | CMD_DENYOOM, KEY1, "string"),
+    cmd("psetex", t_string::psetex_command, 4, CMD_WRITE | CMD_DENYOOM, KEY1, "string"),
+    cmd("append", t_string::append_command, 3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, KEY1, "string"),
+    cmd("strlen", t_string::strlen_command, 2, CMD_READONLY | CMD_FAST, KEY1, "string"),
+    cmd("setrange", t_string::setrange_command, 4, CMD_WRITE | CMD_DENYOOM, KEY1, "string"),
+    cmd("getrange", t_string::getrange_command, 4, CMD_READONLY, KEY1, "string"),
+    cmd("substr", t_string::getrange_command, 4, CMD_READONLY, KEY1, "string"),
     cmd("incr", t_string::incr_command, 2, CMD_WRITE | CMD_DENYOOM | CMD_FAST, KEY1, "string"),
+    cmd("decr", t_string::decr_command, 2, CMD_WRITE | CMD_DENYOOM | CMD_FAST, KEY1, "string"),
+    cmd("mget", t_string::mget_command, -2, CMD_READONLY | CMD_FAST, ALLKEYS, "string"),
     cmd("mset", t_string::mset_command, -3, CMD_WRITE | CMD_DENYOOM, (1, -1, 2), "string"),
+    cmd("msetnx", t_string::msetnx_command, -3, CMD_WRITE | CMD_DENYOOM, (1, -1, 2), "string"),
+    cmd("incrby", t_string::incrby_command, 3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, KEY1, "string"),
+    cmd("decrby", t_string::decrby_command, 3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, KEY1, "string"),
+    cmd("incrbyfloat", t_string::incrbyfloat_command, 3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, KEY1, "string"),
+    cmd("getset", t_string::getset_command, 3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, KEY1, "string"),
+    cmd("lcs", t_string::lcs_command, -3, CMD_READONLY, (1, 2, 1), "string"),
     // ---- end of string ----
 
     // ---- bitmap (bitops.c) ----
+    cmd("setbit", bitops::setbit_command, 4, CMD_WRITE | CMD_DENYOOM, KEY1, "bitmap"),
+    cmd("getbit", bitops::getbit_command, 3, CMD_READONLY | CMD_FAST, KEY1, "bitmap"),
+    cmd("bitfield", bitops::bitfield_command, -2, CMD_WRITE | CMD_DENYOOM, KEY1, "bitmap"),
+    cmd("bitfield_ro", bitops::bitfield_ro_command, -2, CMD_READONLY | CMD_FAST, KEY1, "bitmap"),
+    cmd("bitcount", bitops::bitcount_command, -2, CMD_READONLY, KEY1, "bitmap"),
+    cmd("bitpos", bitops::bitpos_command, -3, CMD_READONLY, KEY1, "bitmap"),
+    cmd("bitop", bitops::bitop_command, -4, CMD_WRITE | CMD_DENYOOM, (2, -1, 1), "bitmap"),
     // ---- end of bitmap ----
 
     // ---- server (server.c, config.c, networking.c: INFO, CONFIG, CLIENT, COMMAND...) ----

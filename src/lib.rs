@@ -9,7 +9,7 @@
 //! - `ae`, `anet`, `networking`: the event loop, sockets, clients and RESP.
 //! - `commands`: the command table.
 //! - `db`, `expire`, `object`, `dict`, `sds`: the keyspace and its values.
-//! - `t_string`: string commands.
+//! - `t_string`, `bitops`: string commands, bitmaps and bit fields.
 //! - `slowlog`, `latency`: the slow log and the latency monitor (MEMORY is
 //!   in `object`).
 //! - `config`, `util`: configuration and shared helpers.
@@ -21,6 +21,7 @@
 pub mod acl;
 pub mod ae;
 pub mod anet;
+pub mod bitops;
 pub mod blocked;
 pub mod commands;
 pub mod config;

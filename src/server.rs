@@ -857,6 +857,15 @@ pub fn process_command(server: &mut Server, c: &mut Client) {
     call(server, c, idx);
 }
 
+/// `CLIENT_ID_AOF`: the reserved id of the client that replays the AOF.
+pub const CLIENT_ID_AOF: u64 = u64::MAX;
+
+/// `mustObeyClient`: commands from the master or the AOF are applied
+/// whatever limits this server has (its data must not diverge).
+pub fn must_obey_client(c: &Client) -> bool {
+    c.id == CLIENT_ID_AOF || c.flags & networking::CLIENT_MASTER != 0
+}
+
 /// `islocalClient`: unix socket or loopback peer.
 pub fn is_local_client(c: &Client) -> bool {
     c.flags & networking::CLIENT_UNIX_SOCKET != 0
