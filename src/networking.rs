@@ -62,6 +62,8 @@ pub const PROTO_IOBUF_LEN: usize = 16 * 1024;
 pub const PROTO_REPLY_CHUNK_BYTES: usize = 16 * 1024;
 pub const PROTO_INLINE_MAX_SIZE: usize = 64 * 1024;
 pub const PROTO_MBULK_BIG_ARG: usize = 32 * 1024;
+/// Query buffers above this size are trimmed to their recent peak by the cron.
+pub const PROTO_RESIZE_THRESHOLD: usize = 32 * 1024;
 pub const NET_MAX_WRITES_PER_EVENT: usize = 64 * 1024;
 /// How many reads one readable event may do before the client is parked on
 /// the pending-read list (mio is edge-triggered, see `ae.rs`).

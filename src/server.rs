@@ -695,7 +695,7 @@ fn clients_cron(server: &mut Server, hz: i64) {
         };
         let alive = !clients_cron_handle_timeout(server, &c);
         if alive {
-            clients_cron_resize_query_buffer(&mut c);
+            clients_cron_resize_query_buffer(server, &mut c);
             clients_cron_track_expansive_clients(server, &c, cur_slot);
         }
         server.put_client_back(c, alive);
@@ -720,19 +720,33 @@ fn clients_cron_handle_timeout(server: &Server, c: &Client) -> bool {
     false
 }
 
-/// `clientsCronResizeQueryBuffer`: gives back the memory of an idle, large
-/// query buffer.
-fn clients_cron_resize_query_buffer(c: &mut Client) {
+/// `clientsCronResizeQueryBuffer`: gives back query buffer memory a client
+/// is not using, all of it once the client has been idle for more than two
+/// seconds, or down to its recent peak when the buffer is much bigger than
+/// that peak. (`querybuf.len()` plays the part of the sds allocation.)
+fn clients_cron_resize_query_buffer(server: &Server, c: &mut Client) {
+    // Unparsed bytes are moved to the front after every read, so the
+    // pending data is querybuf[..qb_end].
     let used = c.qb_end - c.qb_pos;
-    if c.querybuf.len() > networking::PROTO_IOBUF_LEN * 2
-        && c.querybuf_peak < c.querybuf.len() / 2
-        && used == 0
-    {
-        c.querybuf = Vec::new();
-        c.qb_end = 0;
-        c.qb_pos = 0;
+    let size = c.querybuf.len();
+    let idletime = server.unixtime - c.lastinteraction;
+    if size - c.qb_end > 4 * 1024 && c.qb_pos == 0 {
+        if idletime > 2 {
+            c.querybuf.truncate(c.qb_end);
+            c.querybuf.shrink_to_fit();
+        } else if size > networking::PROTO_RESIZE_THRESHOLD && size / 2 > c.querybuf_peak {
+            let mut resize = used.max(c.querybuf_peak);
+            if c.bulklen != -1 {
+                resize = resize.max(c.bulklen as usize);
+            }
+            c.querybuf.truncate(resize.max(c.qb_end));
+            c.querybuf.shrink_to_fit();
+        }
     }
     c.querybuf_peak = used;
+    if c.bulklen != -1 && c.bulklen as usize > c.querybuf_peak {
+        c.querybuf_peak = c.bulklen as usize;
+    }
 }
 
 /// `clientsCronTrackExpansiveClients`: the biggest buffers of this second.

@@ -24,7 +24,10 @@ fn every_command_is_in_the_readme_table() {
         .map(|c| c.name.to_ascii_uppercase())
         .filter(|name| !section.contains(&format!("`{name}`")))
         .collect();
-    assert!(missing.is_empty(), "commands missing from README: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "commands missing from README: {missing:?}"
+    );
 }
 
 #[test]
@@ -34,5 +37,8 @@ fn every_directive_without_effect_is_listed() {
         .into_iter()
         .filter(|name| !section.contains(&format!("`{name}`")))
         .collect();
-    assert!(missing.is_empty(), "directives missing from README: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "directives missing from README: {missing:?}"
+    );
 }
