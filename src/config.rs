@@ -22,7 +22,23 @@ pub struct Config {
     pub enable_debug_command: u8,
     pub cluster_enabled: bool,
     pub active_expire_effort: i64,
+    pub maxmemory_policy: MaxmemoryPolicy,
+    pub lfu_log_factor: i64,
+    pub lfu_decay_time: i64,
     bind_explicit: bool,
+}
+
+/// `maxmemory-policy` (same variants as the directive table's enum).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MaxmemoryPolicy {
+    VolatileLru,
+    VolatileLfu,
+    VolatileRandom,
+    VolatileTtl,
+    AllkeysLru,
+    AllkeysLfu,
+    AllkeysRandom,
+    NoEviction,
 }
 
 impl Default for Config {
@@ -49,6 +65,9 @@ impl Default for Config {
             enable_debug_command: 0,
             cluster_enabled: false,
             active_expire_effort: 1,
+            maxmemory_policy: MaxmemoryPolicy::NoEviction,
+            lfu_log_factor: 10,
+            lfu_decay_time: 1,
             bind_explicit: false,
         }
     }
@@ -101,6 +120,20 @@ impl Config {
                 "requirepass" => self.requirepass = v,
                 "protected-mode" => self.protected_mode = v == "yes",
                 "enable-debug-command" => self.enable_debug_command = if v == "yes" { 1 } else if v == "local" { 2 } else { 0 },
+                "maxmemory-policy" => {
+                    self.maxmemory_policy = match v.as_str() {
+                        "volatile-lru" => MaxmemoryPolicy::VolatileLru,
+                        "volatile-lfu" => MaxmemoryPolicy::VolatileLfu,
+                        "volatile-random" => MaxmemoryPolicy::VolatileRandom,
+                        "volatile-ttl" => MaxmemoryPolicy::VolatileTtl,
+                        "allkeys-lru" => MaxmemoryPolicy::AllkeysLru,
+                        "allkeys-lfu" => MaxmemoryPolicy::AllkeysLfu,
+                        "allkeys-random" => MaxmemoryPolicy::AllkeysRandom,
+                        _ => MaxmemoryPolicy::NoEviction,
+                    }
+                }
+                "lfu-log-factor" => self.lfu_log_factor = v.parse().unwrap_or(10),
+                "lfu-decay-time" => self.lfu_decay_time = v.parse().unwrap_or(1),
                 "dir" => {
                     let _ = std::env::set_current_dir(&v);
                 }

@@ -9,6 +9,8 @@
 //! - `ae`, `anet`, `networking`: the event loop, sockets, clients and RESP.
 //! - `commands`: the command table.
 //! - `db`, `expire`, `object`, `dict`, `sds`: the keyspace and its values.
+//! - `evict`: the LRU/LFU access clocks of values.
+//! - `debug`, `sha1`: the DEBUG command and the dataset digest.
 //! - `t_string`: string commands.
 //! - `config`, `util`: configuration and shared helpers.
 
@@ -17,11 +19,14 @@ pub mod anet;
 pub mod commands;
 pub mod config;
 pub mod db;
+pub mod debug;
 pub mod dict;
+pub mod evict;
 pub mod expire;
 pub mod networking;
 pub mod object;
 pub mod sds;
 pub mod server;
+pub mod sha1;
 pub mod t_string;
 pub mod util;

@@ -177,6 +177,8 @@ pub struct Server {
     /// DEBUG SET-ACTIVE-EXPIRE switches the active expire cycle off.
     pub active_expire_enabled: bool,
     pub expire_state: crate::expire::ExpireCycleState,
+    /// Settings changed by DEBUG subcommands.
+    pub debug: crate::debug::DebugState,
 
     // Stats (INFO stats).
     pub stat_numcommands: u64,
@@ -326,6 +328,7 @@ pub fn init_server(config: Config) -> Result<Server, String> {
         cmd_time_snapshot: now_us / 1000,
         active_expire_enabled: true,
         expire_state: Default::default(),
+        debug: Default::default(),
         stat_numcommands: 0,
         stat_numconnections: 0,
         stat_rejected_conn: 0,
