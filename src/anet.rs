@@ -39,7 +39,11 @@ pub fn anet_tcp_server(addr: &str, port: u16, backlog: i32) -> io::Result<mio::n
 
 /// `anetUnixServer`: binds a unix socket at `path` with permissions `perm`
 /// (0 keeps the umask's), removing a stale socket file first as Redis does.
-pub fn anet_unix_server(path: &str, perm: u32, _backlog: i32) -> io::Result<mio::net::UnixListener> {
+pub fn anet_unix_server(
+    path: &str,
+    perm: u32,
+    _backlog: i32,
+) -> io::Result<mio::net::UnixListener> {
     let _ = std::fs::remove_file(path);
     let listener = StdUnixListener::bind(path)?;
     if perm != 0 {

@@ -90,24 +90,38 @@ pub fn options_from_argv(args: &[String]) -> String {
 }
 
 impl Config {
-    pub fn load_server_config(&mut self, file: Option<&str>, _stdin: bool, options: &str) -> Result<(), String> {
+    pub fn load_server_config(
+        &mut self,
+        file: Option<&str>,
+        _stdin: bool,
+        options: &str,
+    ) -> Result<(), String> {
         let mut text = match file {
-            Some(f) => std::fs::read_to_string(f).map_err(|e| format!("Fatal error, can't open config file '{f}': {e}\n"))?,
+            Some(f) => std::fs::read_to_string(f)
+                .map_err(|e| format!("Fatal error, can't open config file '{f}': {e}\n"))?,
             None => String::new(),
         };
         text.push('\n');
         text.push_str(options);
         for line in text.lines() {
-            let Some(args) = crate::sds::sds_split_args(line.trim().as_bytes()) else { continue };
+            let Some(args) = crate::sds::sds_split_args(line.trim().as_bytes()) else {
+                continue;
+            };
             if args.is_empty() || args[0].starts_with(b"#") {
                 continue;
             }
             let name = String::from_utf8_lossy(&args[0]).to_ascii_lowercase();
-            let v = args.get(1).map(|v| String::from_utf8_lossy(v).into_owned()).unwrap_or_default();
+            let v = args
+                .get(1)
+                .map(|v| String::from_utf8_lossy(v).into_owned())
+                .unwrap_or_default();
             match name.as_str() {
                 "port" => self.port = v.parse().unwrap_or(6379),
                 "bind" => {
-                    self.bind = args[1..].iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect();
+                    self.bind = args[1..]
+                        .iter()
+                        .map(|a| String::from_utf8_lossy(a).into_owned())
+                        .collect();
                     self.bind_explicit = true;
                 }
                 "unixsocket" => self.unixsocket = v,
@@ -119,7 +133,15 @@ impl Config {
                 "pidfile" => self.pidfile = v,
                 "requirepass" => self.requirepass = v,
                 "protected-mode" => self.protected_mode = v == "yes",
-                "enable-debug-command" => self.enable_debug_command = if v == "yes" { 1 } else if v == "local" { 2 } else { 0 },
+                "enable-debug-command" => {
+                    self.enable_debug_command = if v == "yes" {
+                        1
+                    } else if v == "local" {
+                        2
+                    } else {
+                        0
+                    }
+                }
                 "maxmemory-policy" => {
                     self.maxmemory_policy = match v.as_str() {
                         "volatile-lru" => MaxmemoryPolicy::VolatileLru,

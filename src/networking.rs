@@ -278,7 +278,8 @@ impl Client {
         // An empty block marks the place; later bytes go into a fresh block.
         self.reply.push_back(Vec::new());
         let handle = DeferredLen(self.reply_base + self.reply.len() as u64 - 1);
-        self.reply.push_back(Vec::with_capacity(PROTO_REPLY_CHUNK_BYTES));
+        self.reply
+            .push_back(Vec::with_capacity(PROTO_REPLY_CHUNK_BYTES));
         self.reply_bytes += PROTO_REPLY_CHUNK_BYTES;
         Some(handle)
     }
@@ -396,9 +397,7 @@ impl Client {
 
     /// `addReplyErrorObject` of `shared.wrongtypeerr`.
     pub fn add_reply_wrongtype(&mut self) {
-        self.add_reply_error(
-            "-WRONGTYPE Operation against a key holding the wrong kind of value",
-        );
+        self.add_reply_error("-WRONGTYPE Operation against a key holding the wrong kind of value");
     }
 
     /// `shared.syntaxerr`.
@@ -616,7 +615,13 @@ fn write_len_header(out: &mut Vec<u8>, prefix: u8, len: i64) {
 
 /// `acceptCommonHandler`: registers a new connection, or refuses it with the
 /// upstream error when `maxclients` is reached.
-pub fn accept_common_handler(server: &mut Server, mut conn: Conn, peer: String, local: String, unix: bool) {
+pub fn accept_common_handler(
+    server: &mut Server,
+    mut conn: Conn,
+    peer: String,
+    local: String,
+    unix: bool,
+) {
     if server.clients.len() >= server.config.maxclients as usize {
         // Best effort: the socket is new and empty, so the write normally
         // succeeds at once; either way the connection is closed.
@@ -644,7 +649,10 @@ pub fn accept_common_handler(server: &mut Server, mut conn: Conn, peer: String, 
         Err(e) => {
             crate::server::server_log_raw(
                 crate::server::LL_WARNING,
-                &format!("Error registering fd event for the new client: {e} (conn: {})", c.addr),
+                &format!(
+                    "Error registering fd event for the new client: {e} (conn: {})",
+                    c.addr
+                ),
             );
             return;
         }
@@ -706,7 +714,10 @@ pub fn read_query_from_client(server: &mut Server, slot: usize) {
         let mut readlen = PROTO_IOBUF_LEN;
         // A big bulk argument is read in one go straight after the data
         // already buffered, so it needs no second copy.
-        if c.reqtype == PROTO_REQ_MULTIBULK && c.multibulklen != 0 && c.bulklen >= PROTO_MBULK_BIG_ARG as i64 {
+        if c.reqtype == PROTO_REQ_MULTIBULK
+            && c.multibulklen != 0
+            && c.bulklen >= PROTO_MBULK_BIG_ARG as i64
+        {
             let remaining = (c.bulklen + 2) as usize - (c.qb_end - c.qb_pos);
             if remaining > 0 {
                 readlen = remaining;
@@ -879,14 +890,23 @@ fn set_protocol_error(server: &mut Server, errstr: &str, c: &mut Client) {
         } else {
             LL_VERBOSE
         };
-        server.server_log(level, &format!("Protocol error ({errstr}) from client: {info}. {sample}"));
+        server.server_log(
+            level,
+            &format!("Protocol error ({errstr}) from client: {info}. {sample}"),
+        );
     }
     c.flags |= CLIENT_CLOSE_AFTER_REPLY | CLIENT_PROTOCOL_ERROR;
 }
 
 fn printable(b: &[u8]) -> String {
     b.iter()
-        .map(|&ch| if (0x20..0x7f).contains(&ch) { ch as char } else { '.' })
+        .map(|&ch| {
+            if (0x20..0x7f).contains(&ch) {
+                ch as char
+            } else {
+                '.'
+            }
+        })
         .collect()
 }
 
@@ -1004,17 +1024,28 @@ pub fn process_multibulk_buffer(server: &mut Server, c: &mut Client) -> bool {
 /// `writeToClient`: writes as much of the pending output as the socket takes,
 /// at most `NET_MAX_WRITES_PER_EVENT` bytes. Returns false if the client
 /// must be freed (write error, or CLOSE_AFTER_REPLY with everything sent).
+///
+/// mio is edge-triggered, so what happens next depends on why we stopped:
+/// a full socket asks for a writable event; a client cut short by the
+/// per-event cap goes back on the pending-write list for the next turn
+/// (a writable event would never come, the socket being writable already).
 pub fn write_to_client(server: &mut Server, c: &mut Client) -> bool {
     let mut totwritten = 0usize;
+    let mut would_block = false;
     let Some(conn) = c.conn.as_mut() else {
         return false;
     };
     while !c.buf.is_empty() || !c.reply.is_empty() {
+        // Replicas may get a lot at once; everyone else shares the turn.
+        if totwritten > NET_MAX_WRITES_PER_EVENT && c.flags & CLIENT_SLAVE == 0 {
+            break;
+        }
         let chunk: &[u8] = if !c.buf.is_empty() {
             &c.buf[c.sentlen..]
         } else {
             let front = &c.reply[0];
-            if front.is_empty() {
+            if c.sentlen == front.len() {
+                // A finished block, or an empty deferred-length placeholder.
                 let cap = front.capacity();
                 c.reply.pop_front();
                 c.reply_base += 1;
@@ -1028,25 +1059,15 @@ pub fn write_to_client(server: &mut Server, c: &mut Client) -> bool {
             Ok(n) => {
                 c.sentlen += n;
                 totwritten += n;
-                if !c.buf.is_empty() {
-                    if c.sentlen == c.buf.len() {
-                        c.buf.clear();
-                        c.sentlen = 0;
-                    }
-                } else if c.sentlen == c.reply[0].len() {
-                    let cap = c.reply[0].capacity();
-                    c.reply.pop_front();
-                    c.reply_base += 1;
-                    c.reply_bytes = c.reply_bytes.saturating_sub(cap);
+                if !c.buf.is_empty() && c.sentlen == c.buf.len() {
+                    c.buf.clear();
                     c.sentlen = 0;
                 }
-                // Give other clients a chance, unless we are a master
-                // feeding replicas (a replica's output may be huge).
-                if totwritten > NET_MAX_WRITES_PER_EVENT && c.flags & CLIENT_SLAVE == 0 {
-                    break;
-                }
             }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                would_block = true;
+                break;
+            }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => {
                 server.server_log(LL_VERBOSE, &format!("Error writing to client: {e}"));
@@ -1060,13 +1081,14 @@ pub fn write_to_client(server: &mut Server, c: &mut Client) -> bool {
     }
     if !c.has_pending_replies() {
         c.sentlen = 0;
-        // Drop the write handler once everything is out.
         set_writable_interest(server, c, false);
         if c.flags & CLIENT_CLOSE_AFTER_REPLY != 0 {
             return false;
         }
-    } else {
+    } else if would_block {
         set_writable_interest(server, c, true);
+    } else {
+        put_client_in_pending_write_queue(server, c);
     }
     true
 }
@@ -1074,7 +1096,11 @@ pub fn write_to_client(server: &mut Server, c: &mut Client) -> bool {
 /// Adds or removes `AE_WRITABLE` for a client's socket.
 fn set_writable_interest(server: &mut Server, c: &mut Client, on: bool) {
     if let (Some(conn), Some(token)) = (c.conn.as_mut(), c.token) {
-        let mask = if on { AE_READABLE | AE_WRITABLE } else { AE_READABLE };
+        let mask = if on {
+            AE_READABLE | AE_WRITABLE
+        } else {
+            AE_READABLE
+        };
         if server.el.ae_get_file_events(token) != mask {
             let _ = server.el.ae_set_file_event_mask(conn.source(), token, mask);
         }

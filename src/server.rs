@@ -296,7 +296,9 @@ impl Server {
 pub fn init_server(config: Config) -> Result<Server, String> {
     let el = EventLoop::ae_create_event_loop(config.maxclients as usize + 128)
         .map_err(|e| format!("Failed creating the event loop. Error message: '{e}'"))?;
-    let dbs = (0..config.databases.max(1) as usize).map(RedisDb::new).collect();
+    let dbs = (0..config.databases.max(1) as usize)
+        .map(RedisDb::new)
+        .collect();
     let now_us = ustime();
     let mut server = Server {
         el,
@@ -344,7 +346,9 @@ pub fn init_server(config: Config) -> Result<Server, String> {
     };
     listen_to_port(&mut server)?;
     let hz = server.config.hz;
-    server.el.ae_create_time_event(1000 / hz.max(1) as u64, TimeProc::ServerCron);
+    server
+        .el
+        .ae_create_time_event(1000 / hz.max(1) as u64, TimeProc::ServerCron);
     Ok(server)
 }
 
@@ -373,7 +377,9 @@ fn listen_to_port(server: &mut Server) -> Result<(), String> {
                 Err(e) => {
                     let unsupported = matches!(
                         e.raw_os_error(),
-                        Some(libc::EADDRNOTAVAIL) | Some(libc::EAFNOSUPPORT) | Some(libc::EPROTONOSUPPORT)
+                        Some(libc::EADDRNOTAVAIL)
+                            | Some(libc::EAFNOSUPPORT)
+                            | Some(libc::EPROTONOSUPPORT)
                     );
                     if optional && unsupported {
                         continue;
@@ -408,19 +414,28 @@ fn listen_to_port(server: &mut Server) -> Result<(), String> {
 /// `acceptTcpHandler`: accepts every pending connection of a listener.
 fn accept_tcp_handler(server: &mut Server, idx: usize) {
     loop {
-        let Some(l) = server.ipfd.get(idx) else { return };
+        let Some(l) = server.ipfd.get(idx) else {
+            return;
+        };
         match l.accept() {
             Ok((stream, peer)) => {
                 let _ = crate::anet::anet_enable_tcp_no_delay(&stream);
                 if server.config.tcp_keepalive > 0 {
-                    let _ = crate::anet::anet_keep_alive(&stream, server.config.tcp_keepalive as u64);
+                    let _ =
+                        crate::anet::anet_keep_alive(&stream, server.config.tcp_keepalive as u64);
                 }
                 let (peer_s, local_s) = networking::tcp_addrs(&stream, peer);
                 server.server_log(LL_VERBOSE, &format!("Accepted {peer_s}"));
                 if !check_protected_mode(server, &stream, &peer) {
                     continue;
                 }
-                networking::accept_common_handler(server, Conn::Tcp(stream), peer_s, local_s, false);
+                networking::accept_common_handler(
+                    server,
+                    Conn::Tcp(stream),
+                    peer_s,
+                    local_s,
+                    false,
+                );
             }
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
@@ -434,12 +449,22 @@ fn accept_tcp_handler(server: &mut Server, idx: usize) {
 
 /// The protected-mode part of `acceptCommonHandler`: with no password and
 /// no explicit bind, only loopback clients are served.
-fn check_protected_mode(server: &mut Server, stream: &mio::net::TcpStream, peer: &std::net::SocketAddr) -> bool {
-    if !server.config.protected_mode || server.config.requirepass_is_set() || server.config.bind_is_explicit() {
+fn check_protected_mode(
+    server: &mut Server,
+    stream: &mio::net::TcpStream,
+    peer: &std::net::SocketAddr,
+) -> bool {
+    if !server.config.protected_mode
+        || server.config.requirepass_is_set()
+        || server.config.bind_is_explicit()
+    {
         return true;
     }
     let ip = match peer.ip() {
-        std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map(std::net::IpAddr::V4).unwrap_or(std::net::IpAddr::V6(v6)),
+        std::net::IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map(std::net::IpAddr::V4)
+            .unwrap_or(std::net::IpAddr::V6(v6)),
         ip => ip,
     };
     if ip.is_loopback() {
@@ -455,12 +480,20 @@ fn check_protected_mode(server: &mut Server, stream: &mio::net::TcpStream, peer:
 /// `acceptUnixHandler`.
 fn accept_unix_handler(server: &mut Server) {
     loop {
-        let Some((l, _)) = server.sofd.as_ref() else { return };
+        let Some((l, _)) = server.sofd.as_ref() else {
+            return;
+        };
         match l.accept() {
             Ok((stream, _)) => {
                 let path = server.config.unixsocket.clone();
                 server.server_log(LL_VERBOSE, &format!("Accepted connection to {path}"));
-                networking::accept_common_handler(server, Conn::Unix(stream), format!("{path}:0"), format!("{path}:0"), true);
+                networking::accept_common_handler(
+                    server,
+                    Conn::Unix(stream),
+                    format!("{path}:0"),
+                    format!("{path}:0"),
+                    true,
+                );
             }
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
@@ -551,13 +584,21 @@ fn server_cron(server: &mut Server) -> i64 {
 /// them are visited about once per second (timeouts, buffer resizing).
 fn clients_cron(server: &mut Server, hz: i64) {
     let numclients = server.clients.len();
-    let iterations = (numclients / hz as usize).max(CLIENTS_CRON_MIN_ITERATIONS).min(numclients);
+    let iterations = (numclients / hz as usize)
+        .max(CLIENTS_CRON_MIN_ITERATIONS)
+        .min(numclients);
     let slots: Vec<usize> = server
         .clients
         .iter()
         .map(|(k, _)| k)
         .filter(|&k| k >= server.clients_cron_cursor)
-        .chain(server.clients.iter().map(|(k, _)| k).filter(|&k| k < server.clients_cron_cursor))
+        .chain(
+            server
+                .clients
+                .iter()
+                .map(|(k, _)| k)
+                .filter(|&k| k < server.clients_cron_cursor),
+        )
         .take(iterations)
         .collect();
     for slot in slots {
@@ -577,7 +618,12 @@ fn clients_cron(server: &mut Server, hz: i64) {
 fn clients_cron_handle_timeout(server: &Server, c: &Client) -> bool {
     let maxidle = server.config.timeout;
     if maxidle > 0
-        && c.flags & (networking::CLIENT_SLAVE | networking::CLIENT_MASTER | networking::CLIENT_BLOCKED | networking::CLIENT_PUBSUB) == 0
+        && c.flags
+            & (networking::CLIENT_SLAVE
+                | networking::CLIENT_MASTER
+                | networking::CLIENT_BLOCKED
+                | networking::CLIENT_PUBSUB)
+            == 0
         && server.unixtime - c.lastinteraction > maxidle
     {
         server.server_log(LL_VERBOSE, "Closing idle client");
@@ -590,7 +636,10 @@ fn clients_cron_handle_timeout(server: &Server, c: &Client) -> bool {
 /// query buffer.
 fn clients_cron_resize_query_buffer(c: &mut Client) {
     let used = c.qb_end - c.qb_pos;
-    if c.querybuf.len() > networking::PROTO_IOBUF_LEN * 2 && c.querybuf_peak < c.querybuf.len() / 2 && used == 0 {
+    if c.querybuf.len() > networking::PROTO_IOBUF_LEN * 2
+        && c.querybuf_peak < c.querybuf.len() / 2
+        && used == 0
+    {
         c.querybuf = Vec::new();
         c.qb_end = 0;
         c.qb_pos = 0;
@@ -681,7 +730,9 @@ pub fn process_command(server: &mut Server, c: &mut Client) {
         reject_command(server, c, &err);
         return;
     }
-    if flags & commands::CMD_PROTECTED != 0 && !allow_protected_action(server.config.enable_debug_command_mode(), c) {
+    if flags & commands::CMD_PROTECTED != 0
+        && !allow_protected_action(server.config.enable_debug_command_mode(), c)
+    {
         reject_command(
             server,
             c,
@@ -826,8 +877,14 @@ fn setup_signal_handlers() {
     // SAFETY: the handler only stores into an atomic, which is
     // async-signal-safe; SIGPIPE is ignored so writes return EPIPE.
     unsafe {
-        libc::signal(libc::SIGTERM, sig_shutdown_handler as *const () as libc::sighandler_t);
-        libc::signal(libc::SIGINT, sig_shutdown_handler as *const () as libc::sighandler_t);
+        libc::signal(
+            libc::SIGTERM,
+            sig_shutdown_handler as *const () as libc::sighandler_t,
+        );
+        libc::signal(
+            libc::SIGINT,
+            sig_shutdown_handler as *const () as libc::sighandler_t,
+        );
         libc::signal(libc::SIGPIPE, libc::SIG_IGN);
     }
 }
@@ -836,8 +893,15 @@ fn setup_signal_handlers() {
 fn check_shutdown_signal(server: &mut Server) {
     let sig = SHUTDOWN_SIGNAL.swap(0, std::sync::atomic::Ordering::SeqCst);
     if sig != 0 {
-        let name = if sig == libc::SIGINT { "SIGINT" } else { "SIGTERM" };
-        server.server_log(LL_WARNING, &format!("Received {name} scheduling shutdown..."));
+        let name = if sig == libc::SIGINT {
+            "SIGINT"
+        } else {
+            "SIGTERM"
+        };
+        server.server_log(
+            LL_WARNING,
+            &format!("Received {name} scheduling shutdown..."),
+        );
         server.shutdown_asap = true;
     }
 }

@@ -59,7 +59,13 @@ pub fn get_command(server: &mut Server, c: &mut Client) {
 
 /// `getExpireMillisecondsOrReply`: the absolute expiry in ms of an
 /// EX/PX/EXAT/PXAT argument.
-fn get_expire_milliseconds_or_reply(c: &mut Client, expire: &[u8], flags: u32, unit: u8, cmdname: &str) -> Option<i64> {
+fn get_expire_milliseconds_or_reply(
+    c: &mut Client,
+    expire: &[u8],
+    flags: u32,
+    unit: u8,
+    cmdname: &str,
+) -> Option<i64> {
     let Some(mut ms) = string2ll(expire) else {
         c.add_reply_error("value is not an integer or out of range");
         return None;
@@ -83,7 +89,10 @@ fn get_expire_milliseconds_or_reply(c: &mut Client, expire: &[u8], flags: u32, u
 
 /// `parseExtendedStringArgumentsOrReply`: returns the flags, the unit and
 /// the index of the expire argument.
-fn parse_extended_string_arguments(c: &mut Client, command_type: u8) -> Option<(u32, u8, Option<usize>)> {
+fn parse_extended_string_arguments(
+    c: &mut Client,
+    command_type: u8,
+) -> Option<(u32, u8, Option<usize>)> {
     let mut flags = OBJ_NO_FLAGS;
     let mut unit = UNIT_SECONDS;
     let mut expire = None;
@@ -141,7 +150,9 @@ fn set_generic_command(
     ok_reply: Option<&[u8]>,
     abort_reply: Option<&[u8]>,
 ) {
-    let cmdname = c.cmd.map_or_else(String::new, |i| server.commands.list[i].fullname.clone());
+    let cmdname = c
+        .cmd
+        .map_or_else(String::new, |i| server.commands.list[i].fullname.clone());
     let mut milliseconds = 0;
     if let Some(e) = expire {
         let arg = c.argv[e].clone();
@@ -209,7 +220,11 @@ fn incr_decr_command(server: &mut Server, c: &mut Client, incr: i64) {
     match server.dbs[db].dict.get_mut(&c.argv[1][..]) {
         // Update in place, keeping the TTL (C reuses the object too).
         Some(o) => o.value = Value::Int(new),
-        None => server.db_add(db, &c.argv[1], RObj::create_string_object_from_long_long(new)),
+        None => server.db_add(
+            db,
+            &c.argv[1],
+            RObj::create_string_object_from_long_long(new),
+        ),
     }
     server.dirty += 1;
     c.add_reply_long_long(new);
