@@ -384,9 +384,15 @@ fn listen_to_port(server: &mut Server) -> Result<(), String> {
                     if optional && unsupported {
                         continue;
                     }
-                    return Err(format!(
-                        "Warning: Could not create server TCP listening socket {a}:{port}: {e}"
-                    ));
+                    // Both lines, as C logs them: the test suite looks for
+                    // the second one to retry on another port.
+                    server.server_log(
+                        LL_WARNING,
+                        &format!(
+                            "Warning: Could not create server TCP listening socket {a}:{port}: {e}"
+                        ),
+                    );
+                    return Err(format!("Failed listening on port {port} (tcp), aborting."));
                 }
             }
         }
