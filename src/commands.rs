@@ -40,6 +40,9 @@ pub const CMD_NO_ASYNC_LOADING: u64 = 1 << 23;
 pub const CMD_NO_MULTI: u64 = 1 << 24;
 pub const CMD_MOVABLE_KEYS: u64 = 1 << 25;
 pub const CMD_ALLOW_BUSY: u64 = 1 << 26;
+/// May lazily expire keys it was not given (SCAN, RANDOMKEY); not shown by
+/// COMMAND INFO, as in C.
+pub const CMD_TOUCHES_ARBITRARY_KEYS: u64 = 1 << 28;
 
 /// Flag names as COMMAND INFO prints them, in the order of
 /// `addReplyFlagsForCommand` (which hides may_replicate, sentinel and
@@ -134,7 +137,7 @@ const LATENCY_FLAGS: u64 = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE;
 
 use crate::networking::client_cmd as cc;
 use crate::server::{command as srvcmd, info};
-use crate::{acl, bitops, db, server as srv, t_string};
+use crate::{acl, bitops, db, debug, expire, object, server as srv, t_string};
 
 /// The flags most CLIENT subcommands share.
 const CLIENT_FLAGS: u64 = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_SENTINEL;
@@ -175,9 +178,40 @@ pub static COMMAND_TABLE: &[RedisCommand] = &[
     cmd("unlink", db::unlink_command, -2, CMD_WRITE | CMD_FAST, ALLKEYS, "generic"),
     cmd("exists", db::exists_command, -2, CMD_READONLY | CMD_FAST, ALLKEYS, "generic"),
     cmd("type", db::type_command, 2, CMD_READONLY | CMD_FAST, KEY1, "generic"),
+    cmd("keys", db::keys_command, 2, CMD_READONLY, NOKEYS, "generic"),
+    cmd("scan", db::scan_command, -2, CMD_READONLY | CMD_TOUCHES_ARBITRARY_KEYS, NOKEYS, "generic"),
+    cmd("randomkey", db::randomkey_command, 1, CMD_READONLY | CMD_TOUCHES_ARBITRARY_KEYS, NOKEYS, "generic"),
+    cmd("rename", db::rename_command, 3, CMD_WRITE, (1, 2, 1), "generic"),
+    cmd("renamenx", db::renamenx_command, 3, CMD_WRITE | CMD_FAST, (1, 2, 1), "generic"),
+    cmd("move", db::move_command, 3, CMD_WRITE | CMD_FAST, KEY1, "generic"),
+    cmd("copy", db::copy_command, -3, CMD_WRITE | CMD_DENYOOM, (1, 2, 1), "generic"),
+    cmd("touch", expire::touch_command, -2, CMD_READONLY | CMD_FAST, ALLKEYS, "generic"),
+    cmd("expire", expire::expire_command, -3, CMD_WRITE | CMD_FAST, KEY1, "generic"),
+    cmd("pexpire", expire::pexpire_command, -3, CMD_WRITE | CMD_FAST, KEY1, "generic"),
+    cmd("expireat", expire::expireat_command, -3, CMD_WRITE | CMD_FAST, KEY1, "generic"),
+    cmd("pexpireat", expire::pexpireat_command, -3, CMD_WRITE | CMD_FAST, KEY1, "generic"),
+    cmd("ttl", expire::ttl_command, 2, CMD_READONLY | CMD_FAST, KEY1, "generic"),
+    cmd("pttl", expire::pttl_command, 2, CMD_READONLY | CMD_FAST, KEY1, "generic"),
+    cmd("expiretime", expire::expiretime_command, 2, CMD_READONLY | CMD_FAST, KEY1, "generic"),
+    cmd("pexpiretime", expire::pexpiretime_command, 2, CMD_READONLY | CMD_FAST, KEY1, "generic"),
+    cmd("persist", expire::persist_command, 2, CMD_WRITE | CMD_FAST, KEY1, "generic"),
+    container(
+        "object",
+        -2,
+        0,
+        "generic",
+        &[
+            cmd("encoding", object::object_command, 3, CMD_READONLY, (2, 2, 1), "generic"),
+            cmd("freq", object::object_command, 3, CMD_READONLY, (2, 2, 1), "generic"),
+            cmd("help", object::object_command, 2, CMD_LOADING | CMD_STALE, NOKEYS, "generic"),
+            cmd("idletime", object::object_command, 3, CMD_READONLY, (2, 2, 1), "generic"),
+            cmd("refcount", object::object_command, 3, CMD_READONLY, (2, 2, 1), "generic"),
+        ],
+    ),
     cmd("dbsize", db::dbsize_command, 1, CMD_READONLY | CMD_FAST, NOKEYS, "server"),
     cmd("flushdb", db::flushdb_command, -1, CMD_WRITE, NOKEYS, "server"),
     cmd("flushall", db::flushall_command, -1, CMD_WRITE, NOKEYS, "server"),
+    cmd("swapdb", db::swapdb_command, 3, CMD_WRITE | CMD_FAST, NOKEYS, "server"),
     // ---- end of generic keyspace ----
 
     // ---- string (t_string.c) ----
@@ -248,38 +282,10 @@ pub static COMMAND_TABLE: &[RedisCommand] = &[
         0,
         "server",
         &[
-            cmd(
-                "get",
-                crate::slowlog::slowlog_command,
-                -2,
-                CMD_ADMIN | CMD_LOADING | CMD_STALE,
-                NOKEYS,
-                "server",
-            ),
-            cmd(
-                "help",
-                crate::slowlog::slowlog_command,
-                2,
-                CMD_LOADING | CMD_STALE,
-                NOKEYS,
-                "server",
-            ),
-            cmd(
-                "len",
-                crate::slowlog::slowlog_command,
-                2,
-                CMD_ADMIN | CMD_LOADING | CMD_STALE,
-                NOKEYS,
-                "server",
-            ),
-            cmd(
-                "reset",
-                crate::slowlog::slowlog_command,
-                2,
-                CMD_ADMIN | CMD_LOADING | CMD_STALE,
-                NOKEYS,
-                "server",
-            ),
+            cmd("get", crate::slowlog::slowlog_command, -2, CMD_ADMIN | CMD_LOADING | CMD_STALE, NOKEYS, "server"),
+            cmd("help", crate::slowlog::slowlog_command, 2, CMD_LOADING | CMD_STALE, NOKEYS, "server"),
+            cmd("len", crate::slowlog::slowlog_command, 2, CMD_ADMIN | CMD_LOADING | CMD_STALE, NOKEYS, "server"),
+            cmd("reset", crate::slowlog::slowlog_command, 2, CMD_ADMIN | CMD_LOADING | CMD_STALE, NOKEYS, "server"),
         ],
     ),
     container(
@@ -288,62 +294,13 @@ pub static COMMAND_TABLE: &[RedisCommand] = &[
         0,
         "server",
         &[
-            cmd(
-                "doctor",
-                crate::latency::latency_command,
-                2,
-                LATENCY_FLAGS,
-                NOKEYS,
-                "server",
-            ),
-            cmd(
-                "graph",
-                crate::latency::latency_command,
-                3,
-                LATENCY_FLAGS,
-                NOKEYS,
-                "server",
-            ),
-            cmd(
-                "help",
-                crate::latency::latency_command,
-                2,
-                CMD_LOADING | CMD_STALE,
-                NOKEYS,
-                "server",
-            ),
-            cmd(
-                "histogram",
-                crate::latency::latency_command,
-                -2,
-                LATENCY_FLAGS,
-                NOKEYS,
-                "server",
-            ),
-            cmd(
-                "history",
-                crate::latency::latency_command,
-                3,
-                LATENCY_FLAGS,
-                NOKEYS,
-                "server",
-            ),
-            cmd(
-                "latest",
-                crate::latency::latency_command,
-                2,
-                LATENCY_FLAGS,
-                NOKEYS,
-                "server",
-            ),
-            cmd(
-                "reset",
-                crate::latency::latency_command,
-                -2,
-                LATENCY_FLAGS,
-                NOKEYS,
-                "server",
-            ),
+            cmd("doctor", crate::latency::latency_command, 2, LATENCY_FLAGS, NOKEYS, "server"),
+            cmd("graph", crate::latency::latency_command, 3, LATENCY_FLAGS, NOKEYS, "server"),
+            cmd("help", crate::latency::latency_command, 2, CMD_LOADING | CMD_STALE, NOKEYS, "server"),
+            cmd("histogram", crate::latency::latency_command, -2, LATENCY_FLAGS, NOKEYS, "server"),
+            cmd("history", crate::latency::latency_command, 3, LATENCY_FLAGS, NOKEYS, "server"),
+            cmd("latest", crate::latency::latency_command, 2, LATENCY_FLAGS, NOKEYS, "server"),
+            cmd("reset", crate::latency::latency_command, -2, LATENCY_FLAGS, NOKEYS, "server"),
         ],
     ),
     container(
@@ -352,56 +309,15 @@ pub static COMMAND_TABLE: &[RedisCommand] = &[
         0,
         "server",
         &[
-            cmd(
-                "doctor",
-                crate::object::memory_command,
-                2,
-                0,
-                NOKEYS,
-                "server",
-            ),
-            cmd(
-                "help",
-                crate::object::memory_command,
-                2,
-                CMD_LOADING | CMD_STALE,
-                NOKEYS,
-                "server",
-            ),
-            cmd(
-                "malloc-stats",
-                crate::object::memory_command,
-                2,
-                0,
-                NOKEYS,
-                "server",
-            ),
-            cmd(
-                "purge",
-                crate::object::memory_command,
-                2,
-                0,
-                NOKEYS,
-                "server",
-            ),
-            cmd(
-                "stats",
-                crate::object::memory_command,
-                2,
-                0,
-                NOKEYS,
-                "server",
-            ),
-            cmd(
-                "usage",
-                crate::object::memory_command,
-                -3,
-                CMD_READONLY,
-                (2, 2, 1),
-                "server",
-            ),
+            cmd("doctor", crate::object::memory_command, 2, 0, NOKEYS, "server"),
+            cmd("help", crate::object::memory_command, 2, CMD_LOADING | CMD_STALE, NOKEYS, "server"),
+            cmd("malloc-stats", crate::object::memory_command, 2, 0, NOKEYS, "server"),
+            cmd("purge", crate::object::memory_command, 2, 0, NOKEYS, "server"),
+            cmd("stats", crate::object::memory_command, 2, 0, NOKEYS, "server"),
+            cmd("usage", crate::object::memory_command, -3, CMD_READONLY, (2, 2, 1), "server"),
         ],
     ),
+    cmd("debug", debug::debug_command, -2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_PROTECTED, NOKEYS, "server"),
     // ---- end of introspection ----
 ];
 

@@ -6,13 +6,15 @@
 //! write of a key goes through the `lookup_key_*` functions, which expire
 //! the key first if its time has passed (lazy expiry) and keep the
 //! hit/miss statistics. The generic keyspace commands (DEL, EXISTS, TYPE,
-//! SELECT, FLUSHDB ...) live here too.
+//! SELECT, FLUSHDB, KEYS, SCAN, RENAME, MOVE, COPY, SWAPDB ...) live here
+//! too; the expiry commands are in `expire.rs`.
 
 use crate::dict::Dict;
-use crate::networking::Client;
-use crate::object::RObj;
+use crate::networking::{Client, CLIENT_CLOSE_ASAP};
+use crate::object::{get_int_from_object_or_reply, get_long_from_object_or_reply, RObj};
 use crate::sds::Sds;
 use crate::server::Server;
+use crate::util::string_match_len;
 
 /// One numbered database (`redisDb`).
 pub struct RedisDb {
@@ -50,6 +52,17 @@ impl RedisDb {
     }
 }
 
+/// `lookupKey` flags.
+pub const LOOKUP_NONE: u32 = 0;
+/// Leave the access clock (LRU/LFU) alone.
+pub const LOOKUP_NOTOUCH: u32 = 1 << 0;
+/// No "keymiss" keyspace event (events do not exist yet; kept for callers).
+pub const LOOKUP_NONOTIFY: u32 = 1 << 1;
+/// Leave the hit/miss statistics alone.
+pub const LOOKUP_NOSTATS: u32 = 1 << 2;
+/// The caller is about to write the key.
+pub const LOOKUP_WRITE: u32 = 1 << 3;
+
 impl Server {
     /// `keyIsExpired`: compares against the time snapshot of the running
     /// command, so one command sees a key either alive or gone throughout.
@@ -82,56 +95,111 @@ impl Server {
         self.stat_expiredkeys += 1;
     }
 
-    /// `lookupKeyRead`: the value of a live key, counting hits and misses.
-    pub fn lookup_key_read(&mut self, db: usize, key: &[u8]) -> Option<&mut RObj> {
+    /// `lookupKey`: the value of a live key (expiring it first if its time
+    /// is up), with the access clock and the statistics updated unless
+    /// `flags` say otherwise.
+    pub fn lookup_key(&mut self, db: usize, key: &[u8], flags: u32) -> Option<&mut RObj> {
         self.expire_if_needed(db, key);
-        let lru = self.lru_clock();
+        let touch = flags & LOOKUP_NOTOUCH == 0;
+        let stats = flags & (LOOKUP_NOSTATS | LOOKUP_WRITE) == 0;
+        // Under LFU the new clock depends on the old one, which costs a
+        // second lookup; under LRU it is just the current clock.
+        let new_lru = if !touch {
+            None
+        } else if self.lfu_enabled() {
+            let old = self.dbs[db].dict.get(key).map(|o| o.lru);
+            old.map(|l| self.lru_after_access(l))
+        } else {
+            Some(self.lru_clock())
+        };
         match self.dbs[db].dict.get_mut(key) {
             Some(o) => {
-                self.stat_keyspace_hits += 1;
-                o.lru = lru;
+                if let Some(l) = new_lru {
+                    o.lru = l;
+                }
+                if stats {
+                    self.stat_keyspace_hits += 1;
+                }
                 Some(o)
             }
             None => {
-                self.stat_keyspace_misses += 1;
+                if stats {
+                    self.stat_keyspace_misses += 1;
+                }
                 None
             }
         }
     }
 
+    /// `lookupKeyRead`.
+    pub fn lookup_key_read(&mut self, db: usize, key: &[u8]) -> Option<&mut RObj> {
+        self.lookup_key(db, key, LOOKUP_NONE)
+    }
+
+    /// `lookupKeyReadWithFlags`.
+    pub fn lookup_key_read_with_flags(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        flags: u32,
+    ) -> Option<&mut RObj> {
+        self.lookup_key(db, key, flags & !LOOKUP_WRITE)
+    }
+
     /// `lookupKeyWrite`: like a read, without the statistics.
     pub fn lookup_key_write(&mut self, db: usize, key: &[u8]) -> Option<&mut RObj> {
-        self.expire_if_needed(db, key);
-        let lru = self.lru_clock();
-        let o = self.dbs[db].dict.get_mut(key)?;
-        o.lru = lru;
-        Some(o)
+        self.lookup_key(db, key, LOOKUP_WRITE)
     }
 
     /// The current LRU clock (seconds, 24 bits), as `LRU_CLOCK`.
     pub fn lru_clock(&self) -> u32 {
-        ((self.mstime / 1000) & ((1 << 24) - 1)) as u32
+        ((self.mstime / 1000) & crate::evict::LRU_CLOCK_MAX as i64) as u32
     }
 
-    /// `dbAdd`: adds a key that must not exist.
+    /// `dbAdd`: adds a key that must not exist, with a value just created.
     pub fn db_add(&mut self, db: usize, key: &[u8], mut val: RObj) {
-        val.lru = self.lru_clock();
+        val.lru = self.new_object_lru();
+        self.db_add_keep_clock(db, key, val);
+    }
+
+    /// `dbAdd` of a value that already lived in the keyspace (RENAME,
+    /// MOVE): its access clock travels with it, as the C object does.
+    fn db_add_keep_clock(&mut self, db: usize, key: &[u8], val: RObj) {
         self.dbs[db].dict.insert(Sds::new(key), val);
     }
 
     /// `setKey`: creates or overwrites a key; the TTL is dropped unless
     /// `keepttl`.
     pub fn set_key(&mut self, db: usize, key: &[u8], mut val: RObj, keepttl: bool) {
-        val.lru = self.lru_clock();
+        let fresh = self.new_object_lru();
+        let lfu = self.lfu_enabled();
         let d = &mut self.dbs[db];
         match d.dict.get_mut(key) {
-            Some(slot) => *slot = val,
+            Some(slot) => {
+                // `dbOverwrite`: an overwritten key keeps its LFU counter,
+                // or the key would look cold right after a write.
+                val.lru = if lfu { slot.lru } else { fresh };
+                *slot = val;
+            }
             None => {
+                val.lru = fresh;
                 d.dict.insert(Sds::new(key), val);
             }
         }
         if !keepttl && !d.expires.is_empty() {
             d.expires.remove(key);
+        }
+    }
+
+    /// `dbRandomKey`: a random live key, or None when the db is empty.
+    /// Expired keys met on the way are deleted and another one is drawn.
+    pub fn db_random_key(&mut self, db: usize) -> Option<Vec<u8>> {
+        loop {
+            let key = self.dbs[db].dict.fair_random_entry()?.0.to_vec();
+            if self.dbs[db].expires.contains_key(&key[..]) && self.expire_if_needed(db, &key) {
+                continue;
+            }
+            return Some(key);
         }
     }
 
@@ -142,20 +210,6 @@ impl Server {
             d.expires.remove(key);
         }
         d.dict.remove(key).is_some()
-    }
-
-    /// `setExpire`: `when` is an absolute unix time in milliseconds.
-    pub fn set_expire(&mut self, db: usize, key: &[u8], when: i64) {
-        let d = &mut self.dbs[db];
-        if let Some((k, _)) = d.dict.get_key_value(key) {
-            let k = k.clone();
-            d.expires.insert(k, when);
-        }
-    }
-
-    /// `removeExpire`: returns whether the key had a TTL.
-    pub fn remove_expire(&mut self, db: usize, key: &[u8]) -> bool {
-        self.dbs[db].expires.remove(key).is_some()
     }
 
     /// `emptyData` for one database or all (-1). Returns the keys removed.
@@ -172,77 +226,60 @@ impl Server {
         }
         removed
     }
+
+    /// `dbSwapDatabases`: exchanges the data of two databases. Clients
+    /// stay on their db number and so see the other data set.
+    pub fn db_swap_databases(&mut self, id1: i64, id2: i64) -> bool {
+        let n = self.dbs.len() as i64;
+        if !(0..n).contains(&id1) || !(0..n).contains(&id2) {
+            return false;
+        }
+        if id1 == id2 {
+            return true;
+        }
+        let (lo, hi) = (id1.min(id2) as usize, id1.max(id2) as usize);
+        let (a, b) = self.dbs.split_at_mut(hi);
+        let (d1, d2) = (&mut a[lo], &mut b[0]);
+        // Only the data moves: the id (and, once they exist, the blocked
+        // and watched keys) belong to the db number.
+        std::mem::swap(&mut d1.dict, &mut d2.dict);
+        std::mem::swap(&mut d1.expires, &mut d2.expires);
+        std::mem::swap(&mut d1.avg_ttl, &mut d2.avg_ttl);
+        std::mem::swap(&mut d1.expires_cursor, &mut d2.expires_cursor);
+        true
+    }
+
+    /// `setExpire`: `when` is an absolute unix time in milliseconds.
+    pub fn set_expire(&mut self, db: usize, key: &[u8], when: i64) {
+        let d = &mut self.dbs[db];
+        if let Some((k, _)) = d.dict.get_key_value(key) {
+            let k = k.clone();
+            d.expires.insert(k, when);
+        }
+    }
+
+    /// `removeExpire`: returns whether the key had a TTL.
+    pub fn remove_expire(&mut self, db: usize, key: &[u8]) -> bool {
+        self.dbs[db].expires.remove(key).is_some()
+    }
 }
 
 // ----------------------------------------------------------------------
 // Keyspace commands.
 // ----------------------------------------------------------------------
 
-/// SELECT index
-pub fn select_command(server: &mut Server, c: &mut Client) {
-    let Some(id) = crate::util::string2ll(&c.argv[1]) else {
-        c.add_reply_error("invalid DB index");
-        return;
-    };
-    if server.config.cluster_enabled && id != 0 {
-        c.add_reply_error("SELECT is not allowed in cluster mode");
-        return;
-    }
+/// `shared.sameobjecterr`.
+const SAME_OBJECT_ERR: &str = "source and destination objects are the same";
+
+/// The db number of `arg` (`getIntFromObjectOrReply` + `selectDb`'s range
+/// check), or None after an error reply.
+fn get_db_index_or_reply(server: &Server, c: &mut Client, arg: usize) -> Option<usize> {
+    let id = get_int_from_object_or_reply(c, &c.argv[arg].clone(), None)?;
     if id < 0 || id as usize >= server.dbs.len() {
         c.add_reply_error("DB index is out of range");
-        return;
+        return None;
     }
-    c.db = id as usize;
-    c.add_reply_ok();
-}
-
-/// `delGenericCommand`: DEL and UNLINK (the latter frees big values in the
-/// background once lazyfree exists; the reply is the same).
-fn del_generic_command(server: &mut Server, c: &mut Client) {
-    let mut deleted = 0;
-    for j in 1..c.argv.len() {
-        server.expire_if_needed(c.db, &c.argv[j]);
-        if server.db_delete(c.db, &c.argv[j]) {
-            server.dirty += 1;
-            deleted += 1;
-        }
-    }
-    c.add_reply_long_long(deleted);
-}
-
-/// DEL key [key ...]
-pub fn del_command(server: &mut Server, c: &mut Client) {
-    del_generic_command(server, c);
-}
-
-/// UNLINK key [key ...]
-pub fn unlink_command(server: &mut Server, c: &mut Client) {
-    del_generic_command(server, c);
-}
-
-/// EXISTS key [key ...]: counts repeated keys repeatedly, as Redis does.
-pub fn exists_command(server: &mut Server, c: &mut Client) {
-    let mut count = 0;
-    for j in 1..c.argv.len() {
-        if server.lookup_key_read(c.db, &c.argv[j]).is_some() {
-            count += 1;
-        }
-    }
-    c.add_reply_long_long(count);
-}
-
-/// TYPE key
-pub fn type_command(server: &mut Server, c: &mut Client) {
-    let t = server
-        .lookup_key_read(c.db, &c.argv[1])
-        .map_or("none", |o| o.obj_type().name());
-    c.add_reply_status(t);
-}
-
-/// DBSIZE
-pub fn dbsize_command(server: &mut Server, c: &mut Client) {
-    let n = server.dbs[c.db].size();
-    c.add_reply_long_long(n as i64);
+    Some(id as usize)
 }
 
 /// Parses the optional ASYNC|SYNC argument of FLUSHDB/FLUSHALL.
@@ -278,4 +315,420 @@ pub fn flushall_command(server: &mut Server, c: &mut Client) {
     let removed = server.empty_data(-1);
     server.dirty += removed as u64 + 1;
     c.add_reply_ok();
+}
+
+/// `delGenericCommand`: DEL and UNLINK (the latter frees big values in the
+/// background once lazyfree exists; the reply is the same).
+fn del_generic_command(server: &mut Server, c: &mut Client) {
+    let mut deleted = 0;
+    for j in 1..c.argv.len() {
+        server.expire_if_needed(c.db, &c.argv[j]);
+        if server.db_delete(c.db, &c.argv[j]) {
+            server.dirty += 1;
+            deleted += 1;
+        }
+    }
+    c.add_reply_long_long(deleted);
+}
+
+/// DEL key [key ...]
+pub fn del_command(server: &mut Server, c: &mut Client) {
+    del_generic_command(server, c);
+}
+
+/// UNLINK key [key ...]
+pub fn unlink_command(server: &mut Server, c: &mut Client) {
+    del_generic_command(server, c);
+}
+
+/// EXISTS key [key ...]: counts repeated keys repeatedly, as Redis does.
+pub fn exists_command(server: &mut Server, c: &mut Client) {
+    let mut count = 0;
+    for j in 1..c.argv.len() {
+        if server
+            .lookup_key_read_with_flags(c.db, &c.argv[j], LOOKUP_NOTOUCH)
+            .is_some()
+        {
+            count += 1;
+        }
+    }
+    c.add_reply_long_long(count);
+}
+
+/// SELECT index
+pub fn select_command(server: &mut Server, c: &mut Client) {
+    let Some(id) = get_int_from_object_or_reply(c, &c.argv[1].clone(), None) else {
+        return;
+    };
+    if server.config.cluster_enabled && id != 0 {
+        c.add_reply_error("SELECT is not allowed in cluster mode");
+        return;
+    }
+    if id < 0 || id as usize >= server.dbs.len() {
+        c.add_reply_error("DB index is out of range");
+        return;
+    }
+    c.db = id as usize;
+    c.add_reply_ok();
+}
+
+/// RANDOMKEY
+pub fn randomkey_command(server: &mut Server, c: &mut Client) {
+    match server.db_random_key(c.db) {
+        Some(k) => c.add_reply_bulk(&k),
+        None => c.add_reply_null(),
+    }
+}
+
+/// KEYS pattern: logically expired keys are skipped but not deleted, so
+/// that KEYS stays a read-only walk.
+pub fn keys_command(server: &mut Server, c: &mut Client) {
+    let pattern = std::mem::take(&mut c.argv[1]);
+    let allkeys = pattern.as_slice() == b"*";
+    let replylen = c.add_reply_deferred_len();
+    let mut numkeys = 0;
+    for (key, _) in server.dbs[c.db].dict.iter() {
+        if (allkeys || string_match_len(&pattern, key, false)) && !server.key_is_expired(c.db, key)
+        {
+            c.add_reply_bulk(key);
+            numkeys += 1;
+        }
+        if c.flags & CLIENT_CLOSE_ASAP != 0 {
+            break;
+        }
+    }
+    c.set_deferred_array_len(replylen, numkeys);
+}
+
+/// `parseScanCursorOrReply`: the cursor is read as C's `strtoul` reads
+/// it, so "-1" wraps to the largest cursor and "" is cursor 0.
+pub fn parse_scan_cursor_or_reply(c: &mut Client, arg: &[u8]) -> Option<u64> {
+    match parse_scan_cursor(arg) {
+        Some(v) => Some(v),
+        None => {
+            c.add_reply_error("invalid cursor");
+            None
+        }
+    }
+}
+
+fn parse_scan_cursor(arg: &[u8]) -> Option<u64> {
+    // A C string ends at its first NUL.
+    let s = match arg.iter().position(|&b| b == 0) {
+        Some(n) => &arg[..n],
+        None => arg,
+    };
+    if s.is_empty() {
+        return Some(0);
+    }
+    if crate::util::is_c_space(s[0]) {
+        return None;
+    }
+    let (neg, digits) = match s[0] {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &d in digits {
+        v = v.checked_mul(10)?.checked_add((d - b'0') as u64)?;
+    }
+    Some(if neg { v.wrapping_neg() } else { v })
+}
+
+/// `scanGenericCommand` over the keyspace: one bounded step of the dict
+/// cursor, then the MATCH, TYPE and expiry filters.
+fn scan_generic_command(server: &mut Server, c: &mut Client, mut cursor: u64) {
+    let mut count: i64 = 10;
+    let mut pat: Option<Vec<u8>> = None;
+    let mut typename: Option<Vec<u8>> = None;
+
+    // 1) Options.
+    let mut i = 2;
+    while i < c.argv.len() {
+        let remaining = c.argv.len() - i;
+        let opt = &c.argv[i];
+        if opt.eq_ignore_ascii_case(b"count") && remaining >= 2 {
+            let Some(n) = get_long_from_object_or_reply(c, &c.argv[i + 1].clone(), None) else {
+                return;
+            };
+            if n < 1 {
+                c.add_reply_syntax_error();
+                return;
+            }
+            count = n;
+            i += 2;
+        } else if opt.eq_ignore_ascii_case(b"match") && remaining >= 2 {
+            let p = c.argv[i + 1].clone();
+            // "*" matches everything: the same as no pattern.
+            pat = if p.as_slice() == b"*" { None } else { Some(p) };
+            i += 2;
+        } else if opt.eq_ignore_ascii_case(b"type") && remaining >= 2 {
+            typename = Some(c.argv[i + 1].clone());
+            i += 2;
+        } else {
+            c.add_reply_syntax_error();
+            return;
+        }
+    }
+
+    // 2) Walk the table. Ten times COUNT buckets at most, so that a
+    // sparse table cannot make one call take long.
+    let mut keys: Vec<Vec<u8>> = Vec::new();
+    let mut maxiterations = count.saturating_mul(10);
+    let db = c.db;
+    loop {
+        cursor = server.dbs[db]
+            .dict
+            .scan(cursor, |k, _| keys.push(k.to_vec()));
+        if cursor == 0 || maxiterations == 0 || keys.len() as i64 >= count {
+            break;
+        }
+        maxiterations -= 1;
+    }
+
+    // 3) Filter.
+    keys.retain(|k| {
+        if let Some(p) = &pat {
+            if !string_match_len(p, k, false) {
+                return false;
+            }
+        }
+        if let Some(t) = &typename {
+            let name = server
+                .lookup_key_read_with_flags(db, k, LOOKUP_NOTOUCH)
+                .map_or("none", |o| o.obj_type().name());
+            if !t.eq_ignore_ascii_case(name.as_bytes()) {
+                return false;
+            }
+        }
+        !server.expire_if_needed(db, k)
+    });
+
+    // 4) Reply.
+    c.add_reply_array_len(2);
+    let mut buf = [0u8; 24];
+    let n = crate::util::ull2string(&mut buf, cursor);
+    c.add_reply_bulk(&buf[..n]);
+    c.add_reply_array_len(keys.len() as i64);
+    for k in &keys {
+        c.add_reply_bulk(k);
+    }
+}
+
+/// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
+pub fn scan_command(server: &mut Server, c: &mut Client) {
+    let Some(cursor) = parse_scan_cursor_or_reply(c, &c.argv[1].clone()) else {
+        return;
+    };
+    scan_generic_command(server, c, cursor);
+}
+
+/// DBSIZE
+pub fn dbsize_command(server: &mut Server, c: &mut Client) {
+    let n = server.dbs[c.db].size();
+    c.add_reply_long_long(n as i64);
+}
+
+/// TYPE key
+pub fn type_command(server: &mut Server, c: &mut Client) {
+    let t = server
+        .lookup_key_read_with_flags(c.db, &c.argv[1], LOOKUP_NOTOUCH)
+        .map_or("none", |o| o.obj_type().name());
+    c.add_reply_status(t);
+}
+
+/// `renameGenericCommand`: RENAME and RENAMENX. The value moves with its
+/// TTL; a TTL the destination had is dropped with the old value.
+fn rename_generic_command(server: &mut Server, c: &mut Client, nx: bool) {
+    let db = c.db;
+    let samekey = c.argv[1] == c.argv[2];
+    if server.lookup_key_write(db, &c.argv[1]).is_none() {
+        c.add_reply_error("no such key");
+        return;
+    }
+    if samekey {
+        c.add_reply_long_long_or_ok(nx, 0);
+        return;
+    }
+    if server.lookup_key_write(db, &c.argv[2]).is_some() {
+        if nx {
+            c.add_reply_long_long(0);
+            return;
+        }
+        server.db_delete(db, &c.argv[2]);
+    }
+    let expire = server.dbs[db].get_expire(&c.argv[1]);
+    let d = &mut server.dbs[db];
+    if !d.expires.is_empty() {
+        d.expires.remove(&c.argv[1][..]);
+    }
+    let Some((_, val)) = d.dict.remove(&c.argv[1][..]) else {
+        return;
+    };
+    server.db_add_keep_clock(db, &c.argv[2], val);
+    if expire != -1 {
+        server.set_expire(db, &c.argv[2], expire);
+    }
+    server.dirty += 1;
+    c.add_reply_long_long_or_ok(nx, 1);
+}
+
+/// RENAME key newkey
+pub fn rename_command(server: &mut Server, c: &mut Client) {
+    rename_generic_command(server, c, false);
+}
+
+/// RENAMENX key newkey
+pub fn renamenx_command(server: &mut Server, c: &mut Client) {
+    rename_generic_command(server, c, true);
+}
+
+/// MOVE key db
+pub fn move_command(server: &mut Server, c: &mut Client) {
+    if server.config.cluster_enabled {
+        c.add_reply_error("MOVE is not allowed in cluster mode");
+        return;
+    }
+    let src = c.db;
+    let Some(dst) = get_db_index_or_reply(server, c, 2) else {
+        return;
+    };
+    if src == dst {
+        c.add_reply_error(SAME_OBJECT_ERR);
+        return;
+    }
+    if server.lookup_key_write(src, &c.argv[1]).is_none() {
+        c.add_reply_long_long(0);
+        return;
+    }
+    let expire = server.dbs[src].get_expire(&c.argv[1]);
+    if server.lookup_key_write(dst, &c.argv[1]).is_some() {
+        c.add_reply_long_long(0);
+        return;
+    }
+    let d = &mut server.dbs[src];
+    if !d.expires.is_empty() {
+        d.expires.remove(&c.argv[1][..]);
+    }
+    let Some((_, val)) = d.dict.remove(&c.argv[1][..]) else {
+        return;
+    };
+    server.db_add_keep_clock(dst, &c.argv[1], val);
+    if expire != -1 {
+        server.set_expire(dst, &c.argv[1], expire);
+    }
+    server.dirty += 1;
+    c.add_reply_long_long(1);
+}
+
+/// COPY source destination [DB destination-db] [REPLACE]
+pub fn copy_command(server: &mut Server, c: &mut Client) {
+    let src = c.db;
+    let mut dst = c.db;
+    let mut replace = false;
+    let mut j = 3;
+    while j < c.argv.len() {
+        let additional = c.argv.len() - j - 1;
+        if c.argv[j].eq_ignore_ascii_case(b"replace") {
+            replace = true;
+        } else if c.argv[j].eq_ignore_ascii_case(b"db") && additional >= 1 {
+            let Some(id) = get_db_index_or_reply(server, c, j + 1) else {
+                return;
+            };
+            dst = id;
+            j += 1;
+        } else {
+            c.add_reply_syntax_error();
+            return;
+        }
+        j += 1;
+    }
+    if server.config.cluster_enabled && (src != 0 || dst != 0) {
+        c.add_reply_error("Copying to another database is not allowed in cluster mode");
+        return;
+    }
+    if src == dst && c.argv[1] == c.argv[2] {
+        c.add_reply_error(SAME_OBJECT_ERR);
+        return;
+    }
+    let Some(o) = server.lookup_key_read(src, &c.argv[1]) else {
+        c.add_reply_long_long(0);
+        return;
+    };
+    // Every value type is a deep copy: the two keys never share data.
+    let newobj = o.clone();
+    let expire = server.dbs[src].get_expire(&c.argv[1]);
+    if server.lookup_key_write(dst, &c.argv[2]).is_some() {
+        if !replace {
+            c.add_reply_long_long(0);
+            return;
+        }
+        server.db_delete(dst, &c.argv[2]);
+    }
+    server.db_add(dst, &c.argv[2], newobj);
+    if expire != -1 {
+        server.set_expire(dst, &c.argv[2], expire);
+    }
+    server.dirty += 1;
+    c.add_reply_long_long(1);
+}
+
+/// SWAPDB index1 index2
+pub fn swapdb_command(server: &mut Server, c: &mut Client) {
+    if server.config.cluster_enabled {
+        c.add_reply_error("SWAPDB is not allowed in cluster mode");
+        return;
+    }
+    let Some(id1) =
+        get_int_from_object_or_reply(c, &c.argv[1].clone(), Some("invalid first DB index"))
+    else {
+        return;
+    };
+    let Some(id2) =
+        get_int_from_object_or_reply(c, &c.argv[2].clone(), Some("invalid second DB index"))
+    else {
+        return;
+    };
+    if !server.db_swap_databases(id1, id2) {
+        c.add_reply_error("DB index is out of range");
+        return;
+    }
+    server.dirty += 1;
+    c.add_reply_ok();
+}
+
+impl Client {
+    /// RENAME answers +OK where RENAMENX answers an integer.
+    fn add_reply_long_long_or_ok(&mut self, integer: bool, v: i64) {
+        if integer {
+            self.add_reply_long_long(v);
+        } else {
+            self.add_reply_ok();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_scan_cursor;
+
+    #[test]
+    fn scan_cursor_follows_strtoul() {
+        assert_eq!(parse_scan_cursor(b"0"), Some(0));
+        assert_eq!(parse_scan_cursor(b"123"), Some(123));
+        assert_eq!(parse_scan_cursor(b""), Some(0));
+        assert_eq!(parse_scan_cursor(b"+5"), Some(5));
+        assert_eq!(parse_scan_cursor(b"-1"), Some(u64::MAX));
+        assert_eq!(parse_scan_cursor(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_scan_cursor(b"18446744073709551616"), None);
+        assert_eq!(parse_scan_cursor(b" 1"), None);
+        assert_eq!(parse_scan_cursor(b"1 "), None);
+        assert_eq!(parse_scan_cursor(b"abc"), None);
+        assert_eq!(parse_scan_cursor(b"+"), None);
+        assert_eq!(parse_scan_cursor(b"7\0junk"), Some(7));
+    }
 }

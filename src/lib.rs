@@ -12,6 +12,9 @@
 //! - `t_string`, `bitops`: string commands, bitmaps and bit fields.
 //! - `slowlog`, `latency`: the slow log and the latency monitor (MEMORY is
 //!   in `object`).
+//! - `evict`: the LRU/LFU access clocks of values.
+//! - `debug`, `sha1`: the DEBUG command and the dataset digest.
+//! - `t_string`: string commands.
 //! - `config`, `util`: configuration and shared helpers.
 //! - `acl`: the default user, AUTH, command categories.
 //! - `blocked`: clients waiting (for now: postponed by CLIENT PAUSE).
@@ -26,7 +29,9 @@ pub mod blocked;
 pub mod commands;
 pub mod config;
 pub mod db;
+pub mod debug;
 pub mod dict;
+pub mod evict;
 pub mod expire;
 pub mod latency;
 pub mod networking;
@@ -34,6 +39,7 @@ pub mod object;
 pub mod replication;
 pub mod sds;
 pub mod server;
+pub mod sha1;
 pub mod slowlog;
 pub mod t_string;
 pub mod util;

@@ -509,6 +509,11 @@ impl Client {
         self.add_reply_len_header(prefix, len);
     }
 
+    /// `addReplyAttributeLen`: RESP3 only, callers check the protocol.
+    pub fn add_reply_attribute_len(&mut self, len: i64) {
+        self.add_reply_len_header(b'|', len);
+    }
+
     /// `addReplyBool`.
     pub fn add_reply_bool(&mut self, b: bool) {
         if self.resp == 2 {
@@ -575,7 +580,7 @@ impl Client {
             self.add_reply_status(l);
         }
         self.add_reply_status("HELP");
-        self.add_reply_status("    Print this help.");
+        self.add_reply_status("    Prints this help.");
     }
 
     /// `addReplySubcommandSyntaxError`.

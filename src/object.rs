@@ -9,8 +9,15 @@
 //! Strings come in the three encodings Redis reports to OBJECT ENCODING:
 //! `int` (a number that fits a long), `embstr` (created at most 44 bytes
 //! long and never modified in place) and `raw` (everything else).
+//!
+//! The OBJECT command and the `get*FromObjectOrReply` helpers, which read a
+//! number out of an argument and reply with Redis's error when it is not
+//! one, live here as in C.
 
+use crate::db::{LOOKUP_NONOTIFY, LOOKUP_NOTOUCH};
+use crate::networking::Client;
 use crate::sds::Sds;
+use crate::server::Server;
 use crate::util::{ll2string, string2l};
 
 /// `OBJ_ENCODING_EMBSTR_SIZE_LIMIT`: longer strings are created raw.
@@ -166,9 +173,6 @@ impl RObj {
 // buffers that do not exist yet) is reported as 0.
 // ----------------------------------------------------------------------
 
-use crate::networking::Client;
-use crate::server::Server;
-
 /// Bytes a heap-allocated `Sds` owns besides itself (inline ones: none).
 fn sds_heap_size(s: &Sds) -> usize {
     if s.is_inline() {
@@ -190,30 +194,6 @@ pub fn object_compute_size(o: &RObj) -> usize {
 
 /// What one table entry costs beyond its key and value: a bucket pointer.
 const DICT_ENTRY_OVERHEAD: usize = std::mem::size_of::<usize>();
-
-/// `zmalloc_used_memory`: the bytes in use in glibc malloc's arenas and
-/// mmapped chunks (Rust's global allocator here is the system malloc).
-pub fn zmalloc_used_memory() -> usize {
-    // SAFETY: mallinfo2 only reads allocator statistics into the returned
-    // struct; it has no preconditions.
-    let mi = unsafe { libc::mallinfo2() };
-    mi.uordblks + mi.hblkhd
-}
-
-/// `zmalloc_get_rss`: resident set size from /proc/self/statm.
-fn zmalloc_get_rss() -> usize {
-    let pages = std::fs::read_to_string("/proc/self/statm")
-        .ok()
-        .and_then(|s| {
-            s.split_whitespace()
-                .nth(1)
-                .and_then(|v| v.parse::<usize>().ok())
-        })
-        .unwrap_or(0);
-    // SAFETY: sysconf has no preconditions.
-    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    pages * page.max(0) as usize
-}
 
 /// Estimated memory of a client: the struct and its buffers.
 fn client_memory(c: &Client) -> usize {
@@ -240,11 +220,9 @@ struct MemOverhead {
 /// `getMemoryOverheadData`. `current` is the client running the command,
 /// which is out of the client table while it runs.
 fn get_memory_overhead_data(server: &Server, current: &Client) -> MemOverhead {
-    let total = zmalloc_used_memory();
-    // Neither the start-up footprint nor the peak is tracked yet: the peak
-    // is at least what is in use now.
-    let startup = 0;
-    let peak = total;
+    let total = crate::zmalloc::zmalloc_used_memory();
+    let startup = server.info.initial_memory_usage;
+    let peak = server.info.stat_peak_memory.max(total);
     let clients_normal = server
         .clients
         .iter()
@@ -255,17 +233,16 @@ fn get_memory_overhead_data(server: &Server, current: &Client) -> MemOverhead {
     let mut overhead = startup + clients_normal;
     let mut dbs = Vec::new();
     let mut total_keys = 0;
-    let slot = std::mem::size_of::<usize>();
-    let entry = std::mem::size_of::<Sds>() + DICT_ENTRY_OVERHEAD;
     for db in &server.dbs {
         let keys = db.dict.len();
         if keys == 0 {
             continue;
         }
         total_keys += keys;
-        let main = keys * (entry + std::mem::size_of::<RObj>()) + db.dict.buckets() * slot;
-        let expires =
-            db.expires.len() * (entry + std::mem::size_of::<i64>()) + db.expires.buckets() * slot;
+        // The tables' own structure: buckets and entry slots (which hold
+        // the key and value structs inline).
+        let main = db.dict.mem_overhead();
+        let expires = db.expires.mem_overhead();
         overhead += main + expires;
         dbs.push((db.id, main, expires));
     }
@@ -287,7 +264,7 @@ fn get_memory_overhead_data(server: &Server, current: &Client) -> MemOverhead {
         } else {
             0.0
         },
-        rss: zmalloc_get_rss(),
+        rss: crate::zmalloc::zmalloc_get_rss(),
     }
 }
 
@@ -445,5 +422,139 @@ pub fn memory_command(server: &mut Server, c: &mut Client) {
         }
         (b"purge", 2) => c.add_reply_ok(),
         _ => c.add_reply_subcommand_syntax_error(),
+    }
+}
+
+// ----------------------------------------------------------------------
+// Reading numbers out of arguments, replying with the C error strings.
+// ----------------------------------------------------------------------
+
+/// `getLongLongFromObjectOrReply`: `msg` replaces the default error.
+pub fn get_long_long_from_object_or_reply(
+    c: &mut Client,
+    arg: &[u8],
+    msg: Option<&str>,
+) -> Option<i64> {
+    let v = crate::util::string2ll(arg);
+    if v.is_none() {
+        c.add_reply_error(msg.unwrap_or("value is not an integer or out of range"));
+    }
+    v
+}
+
+/// `getLongFromObjectOrReply`: a `long` is 64 bits here, as on the
+/// platforms Redis 7 targets, so this is the long long version.
+pub fn get_long_from_object_or_reply(c: &mut Client, arg: &[u8], msg: Option<&str>) -> Option<i64> {
+    get_long_long_from_object_or_reply(c, arg, msg)
+}
+
+/// `getRangeLongFromObjectOrReply`.
+pub fn get_range_long_from_object_or_reply(
+    c: &mut Client,
+    arg: &[u8],
+    min: i64,
+    max: i64,
+    msg: Option<&str>,
+) -> Option<i64> {
+    let v = get_long_from_object_or_reply(c, arg, msg)?;
+    if v < min || v > max {
+        match msg {
+            Some(m) => c.add_reply_error(m),
+            None => c.add_reply_error(&format!(
+                "value is out of range, value must between {min} and {max}"
+            )),
+        }
+        return None;
+    }
+    Some(v)
+}
+
+/// `getPositiveLongFromObjectOrReply`: 0 included.
+pub fn get_positive_long_from_object_or_reply(
+    c: &mut Client,
+    arg: &[u8],
+    msg: Option<&str>,
+) -> Option<i64> {
+    let msg = msg.unwrap_or("value is out of range, must be positive");
+    get_range_long_from_object_or_reply(c, arg, 0, i64::MAX, Some(msg))
+}
+
+/// `getIntFromObjectOrReply`.
+pub fn get_int_from_object_or_reply(c: &mut Client, arg: &[u8], msg: Option<&str>) -> Option<i64> {
+    get_range_long_from_object_or_reply(c, arg, i32::MIN as i64, i32::MAX as i64, msg)
+}
+
+// ----------------------------------------------------------------------
+// The OBJECT command.
+// ----------------------------------------------------------------------
+
+const LFU_IDLETIME_ERR: &str = "An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
+const NO_LFU_FREQ_ERR: &str = "An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
+
+/// `objectCommandLookup`: looking at a key with OBJECT must not count as
+/// an access, or OBJECT IDLETIME would always say 0.
+pub fn object_command_lookup<'a>(
+    server: &'a mut Server,
+    c: &Client,
+    key: &[u8],
+) -> Option<&'a mut RObj> {
+    server.lookup_key_read_with_flags(c.db, key, LOOKUP_NOTOUCH | LOOKUP_NONOTIFY)
+}
+
+/// OBJECT ENCODING|FREQ|IDLETIME|REFCOUNT key, OBJECT HELP
+pub fn object_command(server: &mut Server, c: &mut Client) {
+    let sub = c.argv[1].to_ascii_lowercase();
+    if c.argv.len() == 2 && sub == b"help" {
+        c.add_reply_help(
+            "object",
+            &[
+                "ENCODING <key>",
+                "    Return the kind of internal representation used in order to store the value",
+                "    associated with a <key>.",
+                "FREQ <key>",
+                "    Return the access frequency index of the <key>. The returned integer is",
+                "    proportional to the logarithm of the recent access frequency of the key.",
+                "IDLETIME <key>",
+                "    Return the idle time of the <key>, that is the approximated number of",
+                "    seconds elapsed since the last access to the key.",
+                "REFCOUNT <key>",
+                "    Return the number of references of the value associated with the specified",
+                "    <key>.",
+            ],
+        );
+        return;
+    }
+    if c.argv.len() != 3 || !matches!(&sub[..], b"refcount" | b"encoding" | b"idletime" | b"freq") {
+        c.add_reply_subcommand_syntax_error();
+        return;
+    }
+    let key = std::mem::take(&mut c.argv[2]);
+    let lfu = server.lfu_enabled();
+    let Some(o) = object_command_lookup(server, c, &key) else {
+        c.add_reply_null();
+        return;
+    };
+    let (refcount, encoding, lru) = (o.refcount(), o.encoding_name(), o.lru);
+    match &sub[..] {
+        b"refcount" => c.add_reply_long_long(refcount),
+        b"encoding" => c.add_reply_bulk(encoding.as_bytes()),
+        b"idletime" => {
+            if lfu {
+                c.add_reply_error(LFU_IDLETIME_ERR);
+                return;
+            }
+            let idle = server.estimate_object_idle_time(lru) / 1000;
+            c.add_reply_long_long(idle as i64);
+        }
+        _ => {
+            if !lfu {
+                c.add_reply_error(NO_LFU_FREQ_ERR);
+                return;
+            }
+            // Decay first: the stored counter is only brought up to date
+            // when the key is accessed.
+            let freq = server.lfu_decr_and_return(lru);
+            c.add_reply_long_long(freq as i64);
+        }
     }
 }

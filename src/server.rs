@@ -192,6 +192,8 @@ pub struct Server {
     /// DEBUG SET-ACTIVE-EXPIRE switches the active expire cycle off.
     pub active_expire_enabled: bool,
     pub expire_state: crate::expire::ExpireCycleState,
+    /// Settings changed by DEBUG subcommands.
+    pub debug: crate::debug::DebugState,
 
     // Stats (INFO stats).
     pub stat_numcommands: u64,
@@ -370,6 +372,7 @@ pub fn init_server(config: Config) -> Result<Server, String> {
         cmd_time_snapshot: now_us / 1000,
         active_expire_enabled: true,
         expire_state: Default::default(),
+        debug: Default::default(),
         stat_numcommands: 0,
         stat_numconnections: 0,
         stat_rejected_conn: 0,
@@ -452,9 +455,15 @@ fn listen_to_tcp(server: &mut Server) -> Result<(), String> {
                     if optional && unsupported {
                         continue;
                     }
-                    return Err(format!(
-                        "Warning: Could not create server TCP listening socket {a}:{port}: {e}"
-                    ));
+                    // Both lines, as C logs them: the test suite looks for
+                    // the second one to retry on another port.
+                    server.server_log(
+                        LL_WARNING,
+                        &format!(
+                            "Warning: Could not create server TCP listening socket {a}:{port}: {e}"
+                        ),
+                    );
+                    return Err(format!("Failed listening on port {port} (tcp), aborting."));
                 }
             }
         }
