@@ -47,6 +47,9 @@ fn c_tolower(c: u8) -> u8 {
 // Glob-style pattern matching
 // ---------------------------------------------------------------------------
 
+/// `stringmatchlen` gives up on patterns nesting more `*` than this.
+const MAX_STAR_NESTING: u32 = 1000;
+
 /// Glob matching of KEYS, SCAN MATCH, PSUBSCRIBE, ACL patterns, CONFIG GET
 /// (`stringmatchlen`).
 ///
@@ -63,6 +66,7 @@ fn c_tolower(c: u8) -> u8 {
 /// `*` can help. That means only the innermost `*` ever has to be retried,
 /// so this version keeps a single backtrack point and needs neither
 /// recursion nor more than linear memory, with exactly the C results.
+/// Like C, a match that needs more than 1000 nested `*` is refused.
 pub fn string_match_len(pattern: &[u8], string: &[u8], nocase: bool) -> bool {
     let plen = pattern.len();
     let slen = string.len();
@@ -70,8 +74,9 @@ pub fn string_match_len(pattern: &[u8], string: &[u8], nocase: bool) -> bool {
     let pat = |i: usize| -> u8 { pattern.get(i).copied().unwrap_or(0) };
     let mut p = 0;
     let mut s = 0;
-    // (position of the innermost '*', string position its tail is tried at)
-    let mut star: Option<(usize, usize)> = None;
+    // (position of the innermost '*', string position its tail is tried at,
+    // how many '*' groups lead to it)
+    let mut star: Option<(usize, usize, u32)> = None;
 
     loop {
         // Try to match pattern[p..] against string[s..] without moving any
@@ -86,7 +91,13 @@ pub fn string_match_len(pattern: &[u8], string: &[u8], nocase: bool) -> bool {
                         if plen - p == 1 {
                             return true; // a trailing '*' eats the rest
                         }
-                        star = Some((p, s));
+                        // C recurses once per '*' and gives up past 1000
+                        // levels; a match needs every level, so so do we.
+                        let depth = star.map_or(0, |(_, _, d)| d) + 1;
+                        if depth > MAX_STAR_NESTING {
+                            return false;
+                        }
+                        star = Some((p, s, depth));
                         p += 1;
                         continue;
                     }
@@ -168,8 +179,8 @@ pub fn string_match_len(pattern: &[u8], string: &[u8], nocase: bool) -> bool {
         }
         // Let the innermost '*' swallow one more byte, if any is left.
         match star {
-            Some((sp, ss)) if ss + 1 < slen => {
-                star = Some((sp, ss + 1));
+            Some((sp, ss, depth)) if ss + 1 < slen => {
+                star = Some((sp, ss + 1, depth));
                 p = sp + 1;
                 s = ss + 1;
             }
@@ -1227,6 +1238,16 @@ mod tests {
         assert!(!string_match_len(b"[a-\xff]", b"z", false));
         assert!(string_match_len(b"\xe9*", b"\xe9t\xe9", false));
         assert!(!string_match_len(b"\xc9", b"\xe9", true));
+        // 1000 nested '*' may match, 1001 may not (the C recursion limit);
+        // a trailing '*' costs no level.
+        let a = vec![b'a'; 5000];
+        assert!(string_match_len(&b"*?".repeat(1000), &a, false));
+        assert!(!string_match_len(&b"*?".repeat(1001), &a, false));
+        assert!(string_match_len(
+            &[b"*?".repeat(1000), b"*".to_vec()].concat(),
+            &a,
+            false
+        ));
     }
 
     #[test]
