@@ -706,19 +706,19 @@ standard_configs! {
         /// Refuse writes while the last background save failed.
         "stop-writes-on-bgsave-error", None, MODIFIABLE_CONFIG, Bool(), stop_writes_on_bgsave_error: bool = true, None, None, todo;
         /// Set the process title shown by ps/top.
-        "set-proc-title", None, IMMUTABLE_CONFIG, Bool(), set_proc_title: bool = true, None, None, live;
+        "set-proc-title", None, IMMUTABLE_CONFIG, Bool(), set_proc_title: bool = true, None, None, todo;
         /// Raise the cron frequency with the number of clients.
         "dynamic-hz", None, MODIFIABLE_CONFIG, Bool(), dynamic_hz: bool = true, None, None, live;
         /// Free evicted values in a background thread.
-        "lazyfree-lazy-eviction", None, DEBUG_CONFIG | MODIFIABLE_CONFIG, Bool(), lazyfree_lazy_eviction: bool = false, None, None, live;
+        "lazyfree-lazy-eviction", None, DEBUG_CONFIG | MODIFIABLE_CONFIG, Bool(), lazyfree_lazy_eviction: bool = false, None, None, todo;
         /// Free expired values in a background thread.
-        "lazyfree-lazy-expire", None, DEBUG_CONFIG | MODIFIABLE_CONFIG, Bool(), lazyfree_lazy_expire: bool = false, None, None, live;
+        "lazyfree-lazy-expire", None, DEBUG_CONFIG | MODIFIABLE_CONFIG, Bool(), lazyfree_lazy_expire: bool = false, None, None, todo;
         /// Free values deleted as a side effect (RENAME, SET over a key...) in the background.
-        "lazyfree-lazy-server-del", None, DEBUG_CONFIG | MODIFIABLE_CONFIG, Bool(), lazyfree_lazy_server_del: bool = false, None, None, live;
+        "lazyfree-lazy-server-del", None, DEBUG_CONFIG | MODIFIABLE_CONFIG, Bool(), lazyfree_lazy_server_del: bool = false, None, None, todo;
         /// Make DEL behave like UNLINK.
-        "lazyfree-lazy-user-del", None, DEBUG_CONFIG | MODIFIABLE_CONFIG, Bool(), lazyfree_lazy_user_del: bool = false, None, None, live;
+        "lazyfree-lazy-user-del", None, DEBUG_CONFIG | MODIFIABLE_CONFIG, Bool(), lazyfree_lazy_user_del: bool = false, None, None, todo;
         /// Make FLUSHALL/FLUSHDB without a flag run ASYNC.
-        "lazyfree-lazy-user-flush", None, DEBUG_CONFIG | MODIFIABLE_CONFIG, Bool(), lazyfree_lazy_user_flush: bool = false, None, None, live;
+        "lazyfree-lazy-user-flush", None, DEBUG_CONFIG | MODIFIABLE_CONFIG, Bool(), lazyfree_lazy_user_flush: bool = false, None, None, todo;
         /// Disable TCP_NODELAY on the replica link (fewer, bigger packets).
         "repl-disable-tcp-nodelay", None, MODIFIABLE_CONFIG, Bool(), repl_disable_tcp_nodelay: bool = false, None, None, todo;
         /// Stream the RDB of a full sync straight to the replica socket.
@@ -728,7 +728,7 @@ standard_configs! {
         /// Skip AOF fsyncs while a background save or rewrite runs.
         "no-appendfsync-on-rewrite", None, MODIFIABLE_CONFIG, Bool(), no_appendfsync_on_rewrite: bool = false, None, None, todo;
         /// Refuse queries when some hash slot is not served.
-        "cluster-require-full-coverage", None, MODIFIABLE_CONFIG, Bool(), cluster_require_full_coverage: bool = true, None, None, live;
+        "cluster-require-full-coverage", None, MODIFIABLE_CONFIG, Bool(), cluster_require_full_coverage: bool = true, None, None, todo;
         /// fsync every 4 MB while writing an RDB.
         "rdb-save-incremental-fsync", None, MODIFIABLE_CONFIG, Bool(), rdb_save_incremental_fsync: bool = true, None, None, todo;
         /// Load a truncated AOF tail instead of refusing to start.
@@ -738,7 +738,7 @@ standard_configs! {
         /// Write timestamp annotations into the AOF.
         "aof-timestamp-enabled", None, MODIFIABLE_CONFIG, Bool(), aof_timestamp_enabled: bool = false, None, None, todo;
         /// Never start an automatic failover from this replica.
-        "cluster-replica-no-failover", Some("cluster-slave-no-failover"), MODIFIABLE_CONFIG, Bool(), cluster_replica_no_failover: bool = false, None, ClusterFlags, live;
+        "cluster-replica-no-failover", Some("cluster-slave-no-failover"), MODIFIABLE_CONFIG, Bool(), cluster_replica_no_failover: bool = false, None, ClusterFlags, todo;
         /// Flush the old dataset asynchronously on a full sync.
         "replica-lazy-flush", Some("slave-lazy-flush"), MODIFIABLE_CONFIG, Bool(), replica_lazy_flush: bool = false, None, None, todo;
         /// Answer queries with possibly stale data while the link is down.
@@ -754,13 +754,13 @@ standard_configs! {
         /// Also log to syslog.
         "syslog-enabled", None, IMMUTABLE_CONFIG, Bool(), syslog_enabled: bool = false, None, None, todo;
         /// Run as a cluster node.
-        "cluster-enabled", None, IMMUTABLE_CONFIG, Bool(), cluster_enabled: bool = false, None, None, live;
+        "cluster-enabled", None, IMMUTABLE_CONFIG, Bool(), cluster_enabled: bool = false, None, None, todo;
         /// Log every write to the append only file.
         "appendonly", None, MODIFIABLE_CONFIG | DENY_LOADING_CONFIG, Bool(), appendonly: bool = false, None, Appendonly, todo;
         /// Serve reads while the cluster is down.
-        "cluster-allow-reads-when-down", None, MODIFIABLE_CONFIG, Bool(), cluster_allow_reads_when_down: bool = false, None, None, live;
+        "cluster-allow-reads-when-down", None, MODIFIABLE_CONFIG, Bool(), cluster_allow_reads_when_down: bool = false, None, None, todo;
         /// Serve sharded pub/sub while the cluster is down.
-        "cluster-allow-pubsubshard-when-down", None, MODIFIABLE_CONFIG, Bool(), cluster_allow_pubsubshard_when_down: bool = true, None, None, live;
+        "cluster-allow-pubsubshard-when-down", None, MODIFIABLE_CONFIG, Bool(), cluster_allow_pubsubshard_when_down: bool = true, None, None, todo;
         /// Write a crash report on fatal signals.
         "crash-log-enabled", None, MODIFIABLE_CONFIG, Bool(), crash_log_enabled: bool = true, None, SighandlerEnabled, todo;
         /// Run a memory test after a crash.
@@ -770,11 +770,11 @@ standard_configs! {
         /// Turn transparent huge pages off for this process.
         "disable-thp", None, IMMUTABLE_CONFIG, Bool(), disable_thp: bool = true, None, None, todo;
         /// Let replicas move to orphaned masters.
-        "cluster-allow-replica-migration", None, MODIFIABLE_CONFIG, Bool(), cluster_allow_replica_migration: bool = true, None, None, live;
+        "cluster-allow-replica-migration", None, MODIFIABLE_CONFIG, Bool(), cluster_allow_replica_migration: bool = true, None, None, todo;
         /// Show this replica to Sentinel.
         "replica-announced", None, MODIFIABLE_CONFIG, Bool(), replica_announced: bool = true, None, None, todo;
         /// Keep per-command latency histograms.
-        "latency-tracking", None, MODIFIABLE_CONFIG, Bool(), latency_tracking: bool = true, None, None, todo;
+        "latency-tracking", None, MODIFIABLE_CONFIG, Bool(), latency_tracking: bool = true, None, None, live;
         /// Keep AOF history files instead of deleting them.
         "aof-disable-auto-gc", None, MODIFIABLE_CONFIG, Bool(), aof_disable_auto_gc: bool = false, None, AofAutoGc, todo;
         /// Keep replicating when the replica cannot write its RDB to disk.
@@ -792,15 +792,15 @@ standard_configs! {
         /// ACL user used to authenticate to the master.
         "masteruser", None, MODIFIABLE_CONFIG | SENSITIVE_CONFIG, OptStr(), masteruser: Option<String> = None, None, None, todo;
         /// IP announced on the cluster bus.
-        "cluster-announce-ip", None, MODIFIABLE_CONFIG, OptStr(), cluster_announce_ip: Option<String> = None, None, ClusterIp, live;
+        "cluster-announce-ip", None, MODIFIABLE_CONFIG, OptStr(), cluster_announce_ip: Option<String> = None, None, ClusterIp, todo;
         /// Where the node keeps its cluster state.
-        "cluster-config-file", None, IMMUTABLE_CONFIG, Str(), cluster_config_file: String = "nodes.conf", None, None, live;
+        "cluster-config-file", None, IMMUTABLE_CONFIG, Str(), cluster_config_file: String = "nodes.conf", None, None, todo;
         /// Hostname announced on the cluster bus.
-        "cluster-announce-hostname", None, MODIFIABLE_CONFIG, OptStr(), cluster_announce_hostname: Option<String> = None, Some(is_valid_announced_hostname), ClusterHostname, live;
+        "cluster-announce-hostname", None, MODIFIABLE_CONFIG, OptStr(), cluster_announce_hostname: Option<String> = None, Some(is_valid_announced_hostname), ClusterHostname, todo;
         /// Program name in syslog lines.
         "syslog-ident", None, IMMUTABLE_CONFIG, Str(), syslog_ident: String = "redis", None, None, todo;
         /// RDB file name, inside `dir`.
-        "dbfilename", None, MODIFIABLE_CONFIG | PROTECTED_CONFIG, Str(), dbfilename: String = "dump.rdb", Some(is_valid_db_filename), None, live;
+        "dbfilename", None, MODIFIABLE_CONFIG | PROTECTED_CONFIG, Str(), dbfilename: String = "dump.rdb", Some(is_valid_db_filename), None, todo;
         /// Base name of the AOF files.
         "appendfilename", None, IMMUTABLE_CONFIG, Str(), appendfilename: String = "appendonly.aof", Some(is_valid_aof_filename), None, todo;
         /// Folder of the AOF files, inside `dir`.
@@ -846,13 +846,13 @@ standard_configs! {
         /// Deep checks of RESTORE payloads.
         "sanitize-dump-payload", None, DEBUG_CONFIG | MODIFIABLE_CONFIG, Enum(SanitizeDumpPayload::ENTRIES), sanitize_dump_payload: SanitizeDumpPayload = SanitizeDumpPayload::No, None, None, todo;
         /// Who may CONFIG SET protected directives.
-        "enable-protected-configs", None, IMMUTABLE_CONFIG, Enum(ProtectedAction::ENTRIES), enable_protected_configs: ProtectedAction = ProtectedAction::No, None, None, todo;
+        "enable-protected-configs", None, IMMUTABLE_CONFIG, Enum(ProtectedAction::ENTRIES), enable_protected_configs: ProtectedAction = ProtectedAction::No, None, None, live;
         /// Who may run DEBUG.
         "enable-debug-command", None, IMMUTABLE_CONFIG, Enum(ProtectedAction::ENTRIES), enable_debug_command: ProtectedAction = ProtectedAction::No, None, None, live;
         /// Who may run MODULE.
         "enable-module-command", None, IMMUTABLE_CONFIG, Enum(ProtectedAction::ENTRIES), enable_module_command: ProtectedAction = ProtectedAction::No, None, None, todo;
         /// What cluster redirections name.
-        "cluster-preferred-endpoint-type", None, MODIFIABLE_CONFIG, Enum(ClusterPreferredEndpointType::ENTRIES), cluster_preferred_endpoint_type: ClusterPreferredEndpointType = ClusterPreferredEndpointType::Ip, None, None, live;
+        "cluster-preferred-endpoint-type", None, MODIFIABLE_CONFIG, Enum(ClusterPreferredEndpointType::ENTRIES), cluster_preferred_endpoint_type: ClusterPreferredEndpointType = ClusterPreferredEndpointType::Ip, None, None, todo;
         /// Reaction to errors in replicated commands.
         "propagation-error-behavior", None, MODIFIABLE_CONFIG, Enum(PropagationErrorBehavior::ENTRIES), propagation_error_behavior: PropagationErrorBehavior = PropagationErrorBehavior::Ignore, None, None, todo;
         /// SHUTDOWN flags used on SIGINT (bits `SHUTDOWN_*`).
@@ -870,13 +870,13 @@ standard_configs! {
         /// AOF growth (percent of the base size) that triggers a rewrite.
         "auto-aof-rewrite-percentage", None, MODIFIABLE_CONFIG, Int(0, INT_MAX, INTEGER_CONFIG), auto_aof_rewrite_percentage: i64 = 100, None, None, todo;
         /// How stale (in node-timeout units) a replica may be to fail over.
-        "cluster-replica-validity-factor", Some("cluster-slave-validity-factor"), MODIFIABLE_CONFIG, Int(0, INT_MAX, INTEGER_CONFIG), cluster_replica_validity_factor: i64 = 10, None, None, live;
+        "cluster-replica-validity-factor", Some("cluster-slave-validity-factor"), MODIFIABLE_CONFIG, Int(0, INT_MAX, INTEGER_CONFIG), cluster_replica_validity_factor: i64 = 10, None, None, todo;
         /// Listpack size of list nodes: >0 entries, <0 size class.
         "list-max-listpack-size", Some("list-max-ziplist-size"), MODIFIABLE_CONFIG, Int(INT_MIN, INT_MAX, INTEGER_CONFIG), list_max_listpack_size: i64 = -2, None, None, todo;
         /// SO_KEEPALIVE interval for clients, seconds.
         "tcp-keepalive", None, MODIFIABLE_CONFIG, Int(0, INT_MAX, INTEGER_CONFIG), tcp_keepalive: i64 = 300, None, None, live;
         /// Replicas a master keeps before one may migrate away.
-        "cluster-migration-barrier", None, MODIFIABLE_CONFIG, Int(0, INT_MAX, INTEGER_CONFIG), cluster_migration_barrier: i64 = 1, None, None, live;
+        "cluster-migration-barrier", None, MODIFIABLE_CONFIG, Int(0, INT_MAX, INTEGER_CONFIG), cluster_migration_barrier: i64 = 1, None, None, todo;
         /// Least CPU percent spent defragmenting.
         "active-defrag-cycle-min", None, MODIFIABLE_CONFIG, Int(1, 99, INTEGER_CONFIG), active_defrag_cycle_min: i64 = 1, None, None, todo;
         /// Most CPU percent spent defragmenting.
@@ -886,9 +886,9 @@ standard_configs! {
         /// Fragmentation percent where defrag works hardest.
         "active-defrag-threshold-upper", None, MODIFIABLE_CONFIG, Int(0, 1000, INTEGER_CONFIG), active_defrag_threshold_upper: i64 = 100, None, None, todo;
         /// LFU counter logarithm factor.
-        "lfu-log-factor", None, MODIFIABLE_CONFIG, Int(0, INT_MAX, INTEGER_CONFIG), lfu_log_factor: i64 = 10, None, None, todo;
+        "lfu-log-factor", None, MODIFIABLE_CONFIG, Int(0, INT_MAX, INTEGER_CONFIG), lfu_log_factor: i64 = 10, None, None, live;
         /// Minutes for the LFU counter to decay.
-        "lfu-decay-time", None, MODIFIABLE_CONFIG, Int(0, INT_MAX, INTEGER_CONFIG), lfu_decay_time: i64 = 1, None, None, todo;
+        "lfu-decay-time", None, MODIFIABLE_CONFIG, Int(0, INT_MAX, INTEGER_CONFIG), lfu_decay_time: i64 = 1, None, None, live;
         /// Sentinel promotion priority; 0 never.
         "replica-priority", Some("slave-priority"), MODIFIABLE_CONFIG, Int(0, INT_MAX, INTEGER_CONFIG), replica_priority: i64 = 100, None, None, todo;
         /// Seconds to wait for more replicas before a diskless sync.
@@ -904,13 +904,13 @@ standard_configs! {
         /// listen() backlog.
         "tcp-backlog", None, IMMUTABLE_CONFIG, Int(0, INT_MAX, INTEGER_CONFIG), tcp_backlog: i64 = 511, None, None, live;
         /// Cluster bus port; 0 means port + 10000.
-        "cluster-port", None, IMMUTABLE_CONFIG, Int(0, 65535, INTEGER_CONFIG), cluster_port: i64 = 0, None, None, live;
+        "cluster-port", None, IMMUTABLE_CONFIG, Int(0, 65535, INTEGER_CONFIG), cluster_port: i64 = 0, None, None, todo;
         /// Announced bus port; 0 means the real one.
-        "cluster-announce-bus-port", None, MODIFIABLE_CONFIG, Int(0, 65535, INTEGER_CONFIG), cluster_announce_bus_port: i64 = 0, None, ClusterAnnouncedPort, live;
+        "cluster-announce-bus-port", None, MODIFIABLE_CONFIG, Int(0, 65535, INTEGER_CONFIG), cluster_announce_bus_port: i64 = 0, None, ClusterAnnouncedPort, todo;
         /// Announced client port; 0 means the real one.
-        "cluster-announce-port", None, MODIFIABLE_CONFIG, Int(0, 65535, INTEGER_CONFIG), cluster_announce_port: i64 = 0, None, ClusterAnnouncedPort, live;
+        "cluster-announce-port", None, MODIFIABLE_CONFIG, Int(0, 65535, INTEGER_CONFIG), cluster_announce_port: i64 = 0, None, ClusterAnnouncedPort, todo;
         /// Announced TLS client port; 0 means the real one.
-        "cluster-announce-tls-port", None, MODIFIABLE_CONFIG, Int(0, 65535, INTEGER_CONFIG), cluster_announce_tls_port: i64 = 0, None, ClusterAnnouncedPort, live;
+        "cluster-announce-tls-port", None, MODIFIABLE_CONFIG, Int(0, 65535, INTEGER_CONFIG), cluster_announce_tls_port: i64 = 0, None, ClusterAnnouncedPort, todo;
         /// Replication timeout, seconds.
         "repl-timeout", None, MODIFIABLE_CONFIG, Int(1, INT_MAX, INTEGER_CONFIG), repl_timeout: i64 = 60, None, None, todo;
         /// Seconds between master PINGs to replicas.
@@ -956,7 +956,7 @@ standard_configs! {
         /// Milliseconds a script/function may run before BUSY replies.
         "busy-reply-threshold", Some("lua-time-limit"), MODIFIABLE_CONFIG, Int(0, LONG_MAX, INTEGER_CONFIG), busy_reply_threshold: i64 = 5000, None, None, todo;
         /// Milliseconds without reply before a node is suspected down.
-        "cluster-node-timeout", None, MODIFIABLE_CONFIG, Int(0, LLONG_MAX, INTEGER_CONFIG), cluster_node_timeout: i64 = 15000, None, None, live;
+        "cluster-node-timeout", None, MODIFIABLE_CONFIG, Int(0, LLONG_MAX, INTEGER_CONFIG), cluster_node_timeout: i64 = 15000, None, None, todo;
         /// Microseconds above which a command is slow-logged; -1 off.
         "slowlog-log-slower-than", None, MODIFIABLE_CONFIG, Int(-1, LLONG_MAX, INTEGER_CONFIG), slowlog_log_slower_than: i64 = 10000, None, None, live;
         /// Milliseconds above which an event is latency-logged; 0 off.
@@ -972,7 +972,7 @@ standard_configs! {
         /// Memory limit; 0 none.
         "maxmemory", None, MODIFIABLE_CONFIG, UInt(0, ULLONG_MAX, MEMORY_CONFIG), maxmemory: u64 = 0, None, Maxmemory, todo;
         /// Send buffer limit of a cluster link; 0 none.
-        "cluster-link-sendbuf-limit", None, MODIFIABLE_CONFIG, UInt(0, ULLONG_MAX, MEMORY_CONFIG), cluster_link_sendbuf_limit: u64 = 0, None, None, live;
+        "cluster-link-sendbuf-limit", None, MODIFIABLE_CONFIG, UInt(0, ULLONG_MAX, MEMORY_CONFIG), cluster_link_sendbuf_limit: u64 = 0, None, None, todo;
 
         /* Size_t configs */
         /// Hash fields kept as a listpack.
@@ -1050,13 +1050,13 @@ standard_configs! {
     }
     special {
         "dir", None, MODIFIABLE_CONFIG | PROTECTED_CONFIG | DENY_LOADING_CONFIG, set_config_dir_option, get_config_dir_option, rewrite_config_dir_option, Dir, live;
-        "save", None, MODIFIABLE_CONFIG | MULTI_ARG_CONFIG, set_config_save_option, get_config_save_option, rewrite_config_save_option, None, live;
+        "save", None, MODIFIABLE_CONFIG | MULTI_ARG_CONFIG, set_config_save_option, get_config_save_option, rewrite_config_save_option, None, todo;
         "client-output-buffer-limit", None, MODIFIABLE_CONFIG | MULTI_ARG_CONFIG, set_config_client_output_buffer_limit_option, get_config_client_output_buffer_limit_option, rewrite_config_client_output_buffer_limit_option, None, live;
         "oom-score-adj-values", None, MODIFIABLE_CONFIG | MULTI_ARG_CONFIG, set_config_oom_score_adj_values_option, get_config_oom_score_adj_values_option, rewrite_config_oom_score_adj_values_option, OomScoreAdj, todo;
         "notify-keyspace-events", None, MODIFIABLE_CONFIG, set_config_notify_keyspace_events_option, get_config_notify_keyspace_events_option, rewrite_config_notify_keyspace_events_option, None, todo;
         "bind", None, MODIFIABLE_CONFIG | MULTI_ARG_CONFIG, set_config_bind_option, get_config_bind_option, rewrite_config_bind_option, Bind, live;
         "replicaof", Some("slaveof"), IMMUTABLE_CONFIG | MULTI_ARG_CONFIG, set_config_replica_of_option, get_config_replica_of_option, rewrite_config_replica_of_option, None, todo;
-        "latency-tracking-info-percentiles", None, MODIFIABLE_CONFIG | MULTI_ARG_CONFIG, set_config_latency_tracking_info_percentiles_output_option, get_config_latency_tracking_info_percentiles_output_option, rewrite_config_latency_tracking_info_percentiles_output_option, None, todo;
+        "latency-tracking-info-percentiles", None, MODIFIABLE_CONFIG | MULTI_ARG_CONFIG, set_config_latency_tracking_info_percentiles_output_option, get_config_latency_tracking_info_percentiles_output_option, rewrite_config_latency_tracking_info_percentiles_output_option, None, live;
     }
     fields {
         /// `dir`: the absolute working directory (the server chdir'ed there).

@@ -40,6 +40,8 @@ pub const CONFIG_MIN_HZ: i64 = 1;
 pub const CONFIG_MAX_HZ: i64 = 500;
 /// Clients processed per `clients_cron` call at minimum.
 const CLIENTS_CRON_MIN_ITERATIONS: usize = 5;
+/// With `dynamic-hz`, the cron speeds up beyond this many clients per tick.
+const MAX_CLIENTS_PER_CLOCK_TICK: i64 = 200;
 
 // ----------------------------------------------------------------------
 // Logging.
@@ -184,6 +186,8 @@ pub struct Server {
     pub mstime: i64,
     pub ustime: i64,
     pub cronloops: u64,
+    /// The cron frequency in use (`hz`, raised by `dynamic-hz`).
+    pub hz: i64,
     pub shutdown_asap: bool,
     pub loading: bool,
     pub dirty: u64,
@@ -366,6 +370,7 @@ pub fn init_server(config: Config) -> Result<Server, String> {
         mstime: now_us / 1000,
         ustime: now_us,
         cronloops: 0,
+        hz: 0,
         shutdown_asap: false,
         loading: false,
         dirty: 0,
@@ -394,7 +399,8 @@ pub fn init_server(config: Config) -> Result<Server, String> {
     };
     listen_to_port(&mut server)?;
     info::cron_update_memory_stats(&mut server, true);
-    let hz = server.config.hz;
+    let hz = server.config.hz.clamp(CONFIG_MIN_HZ, CONFIG_MAX_HZ);
+    server.hz = hz;
     server
         .el
         .ae_create_time_event(1000 / hz.max(1) as u64, TimeProc::ServerCron);
@@ -638,7 +644,8 @@ fn before_sleep(server: &mut Server) {
 /// `serverCron`: the periodic tasks. Returns the delay to the next call.
 fn server_cron(server: &mut Server) -> i64 {
     update_cached_time(server);
-    let hz = server.config.hz.clamp(CONFIG_MIN_HZ, CONFIG_MAX_HZ);
+    let hz = server_cron_hz(server);
+    server.hz = hz;
     let every_100ms = run_with_period(server, hz, 100);
     info::cron_update_memory_stats(server, every_100ms);
     if every_100ms {
@@ -665,6 +672,24 @@ fn server_cron(server: &mut Server) -> i64 {
 }
 
 /// `run_with_period`: true on the cron calls that fall every `ms`.
+/// The cron frequency for this call: `hz`, doubled (up to the maximum)
+/// while each tick would have to visit more than
+/// `MAX_CLIENTS_PER_CLOCK_TICK` clients, when `dynamic-hz` is on.
+fn server_cron_hz(server: &Server) -> i64 {
+    let mut hz = server.config.hz.clamp(CONFIG_MIN_HZ, CONFIG_MAX_HZ);
+    if server.config.dynamic_hz {
+        let clients = server.clients.len() as i64;
+        while clients / hz > MAX_CLIENTS_PER_CLOCK_TICK {
+            hz *= 2;
+            if hz > CONFIG_MAX_HZ {
+                hz = CONFIG_MAX_HZ;
+                break;
+            }
+        }
+    }
+    hz
+}
+
 fn run_with_period(server: &Server, hz: i64, ms: i64) -> bool {
     let period = 1000 / hz;
     ms <= period || server.cronloops.is_multiple_of((ms / period) as u64)
@@ -1268,6 +1293,26 @@ fn redis_is_supervised(mode: crate::config::SupervisedMode) -> bool {
     }
 }
 
+/// Tells the operator which directives of their configuration are accepted
+/// but do nothing yet in this port (the README lists them all).
+fn warn_no_effect_directives(config: &Config) {
+    let defaults = Config::default();
+    let changed: Vec<&str> = crate::config::CONFIG_TABLE
+        .iter()
+        .filter(|c| c.no_effect_yet && config.config_get_value(c) != defaults.config_get_value(c))
+        .map(|c| c.name)
+        .collect();
+    if !changed.is_empty() {
+        server_log_raw(
+            LL_WARNING,
+            &format!(
+                "WARNING: these directives are accepted but have no effect yet in redis-mio: {}",
+                changed.join(", ")
+            ),
+        );
+    }
+}
+
 /// `daemonize`: the parent exits, the child starts a new session and
 /// points its standard streams at /dev/null.
 fn daemonize() {
@@ -1364,6 +1409,7 @@ pub fn main() {
         create_pid_file(&mut server);
     }
     redis_ascii_art(&server);
+    warn_no_effect_directives(&server.config);
     server.info.initial_memory_usage = crate::zmalloc::zmalloc_used_memory();
     server_log_raw(LL_NOTICE, "Server initialized");
     server_log_raw(LL_NOTICE, "Ready to accept connections");

@@ -126,30 +126,15 @@ fn table_names_are_unique_and_lower_case() {
 
 #[test]
 fn no_effect_yet_list() {
+    // The README lists these names (tests/readme.rs checks it); here only a
+    // few anchors on both sides.
     let names = no_effect_yet_names();
-    for live in [
-        "port",
-        "bind",
-        "save",
-        "dir",
-        "cluster-node-timeout",
-        "lazyfree-lazy-expire",
-    ] {
+    for live in ["port", "bind", "dir", "hz", "timeout", "maxclients"] {
         assert!(!names.contains(&live), "{live}");
     }
-    for todo in [
-        "maxmemory",
-        "appendonly",
-        "maxmemory-policy",
-        "notify-keyspace-events",
-    ] {
+    for todo in ["maxmemory", "appendonly", "save", "cluster-enabled"] {
         assert!(names.contains(&todo), "{todo}");
     }
-    let cluster_live = CONFIG_TABLE
-        .iter()
-        .filter(|c| c.name.starts_with("cluster-"))
-        .all(|c| !c.no_effect_yet);
-    assert!(cluster_live);
 }
 
 /*------------------------------------------------------------------ aliases */

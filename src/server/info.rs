@@ -321,7 +321,7 @@ pub fn gen_redis_info_string(
             "server_time_usec" => server.ustime,
             "uptime_in_seconds" => uptime,
             "uptime_in_days" => uptime / (3600 * 24),
-            "hz" => server.config.hz,
+            "hz" => server.hz,
             "configured_hz" => server.config.hz,
             "lru_clock" => server.lru_clock(),
             "executable" => &server.executable,
