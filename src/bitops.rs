@@ -454,6 +454,37 @@ fn edge_masks(start: i64, end: i64) -> (u8, u8) {
     (first, last)
 }
 
+/// The range arithmetic BITCOUNT and BITPOS share: negative indexes count
+/// from the end, the range is clamped to the string, and a BIT range becomes
+/// a byte range plus masks for the bits of the edge bytes that are out of it.
+/// Returns (start byte, end byte, first-byte mask, last-byte mask).
+fn normalize_range(
+    mut start: i64,
+    mut end: i64,
+    mut totlen: i64,
+    isbit: bool,
+) -> (i64, i64, u8, u8) {
+    if isbit {
+        totlen <<= 3;
+    }
+    if start < 0 {
+        start += totlen;
+    }
+    if end < 0 {
+        end += totlen;
+    }
+    start = start.max(0);
+    end = end.max(0);
+    if end >= totlen {
+        end = totlen - 1;
+    }
+    if isbit && start <= end {
+        let (first_mask, last_mask) = edge_masks(start, end);
+        return (start >> 3, end >> 3, first_mask, last_mask);
+    }
+    (start, end, 0, 0)
+}
+
 /// BITCOUNT key [start end [BYTE|BIT]]
 pub fn bitcount_command(server: &mut Server, c: &mut Client) {
     let db = c.db;
@@ -470,7 +501,7 @@ pub fn bitcount_command(server: &mut Server, c: &mut Client) {
     let (mut start, mut end);
     let (mut first_mask, mut last_mask) = (0u8, 0u8);
     if argc == 4 || argc == 5 {
-        let mut totlen = strlen;
+        let totlen = strlen;
         let Some(s) = string2ll(&c.argv[2]) else {
             c.add_reply_error(ERR_NOT_INTEGER);
             return;
@@ -492,25 +523,7 @@ pub fn bitcount_command(server: &mut Server, c: &mut Client) {
         } else {
             false
         };
-        if isbit {
-            totlen <<= 3;
-        }
-        if start < 0 {
-            start += totlen;
-        }
-        if end < 0 {
-            end += totlen;
-        }
-        start = start.max(0);
-        end = end.max(0);
-        if end >= totlen {
-            end = totlen - 1;
-        }
-        if isbit && start <= end {
-            (first_mask, last_mask) = edge_masks(start, end);
-            start >>= 3;
-            end >>= 3;
-        }
+        (start, end, first_mask, last_mask) = normalize_range(start, end, totlen, isbit);
     } else if argc == 2 {
         start = 0;
         end = strlen - 1;
@@ -560,7 +573,7 @@ pub fn bitpos_command(server: &mut Server, c: &mut Client) {
     let mut end_given = false;
     let (mut first_mask, mut last_mask) = (0u8, 0u8);
     if (4..=6).contains(&argc) {
-        let mut totlen = strlen;
+        let totlen = strlen;
         let Some(s) = string2ll(&c.argv[3]) else {
             c.add_reply_error(ERR_NOT_INTEGER);
             return;
@@ -584,25 +597,7 @@ pub fn bitpos_command(server: &mut Server, c: &mut Client) {
         } else {
             end = totlen - 1;
         }
-        if isbit {
-            totlen <<= 3;
-        }
-        if start < 0 {
-            start += totlen;
-        }
-        if end < 0 {
-            end += totlen;
-        }
-        start = start.max(0);
-        end = end.max(0);
-        if end >= totlen {
-            end = totlen - 1;
-        }
-        if isbit && start <= end {
-            (first_mask, last_mask) = edge_masks(start, end);
-            start >>= 3;
-            end >>= 3;
-        }
+        (start, end, first_mask, last_mask) = normalize_range(start, end, totlen, isbit);
     } else if argc == 3 {
         start = 0;
         end = strlen - 1;
