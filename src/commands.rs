@@ -396,6 +396,38 @@ impl Commands {
         self.list.len() - 1
     }
 
+    /// The `rename-command` lines of the config, in order: each command is
+    /// taken out of the name lookup and, unless the new name is empty, put
+    /// back under the new name (it keeps its own name in replies, COMMAND
+    /// INFO and statistics, as in C). The error is the fatal config error.
+    pub fn apply_rename_commands(
+        &mut self,
+        renames: &[crate::config::RenameCommand],
+    ) -> Result<(), String> {
+        for r in renames {
+            let fail = |err: &str| crate::config::fatal_config_error(Some(r.linenum), &r.line, err);
+            let Some(idx) = self.lookup_base(r.from.as_bytes()) else {
+                return Err(fail("No such command in rename-command"));
+            };
+            self.by_name
+                .remove(&r.from.to_ascii_lowercase().into_bytes());
+            if !r.to.is_empty() {
+                let to = r.to.to_ascii_lowercase().into_bytes();
+                if self.by_name.contains_key(&to) {
+                    return Err(fail("Target command name already exists"));
+                }
+                self.by_name.insert(to, idx);
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a top level command can still be called by some name (a
+    /// `rename-command` to "" removes it from COMMAND's listings too).
+    pub fn is_reachable(&self, idx: usize) -> bool {
+        self.by_name.values().any(|&i| i == idx)
+    }
+
     /// Finds a top level command by name, case-insensitively.
     pub fn lookup_base(&self, name: &[u8]) -> Option<usize> {
         let mut buf = [0u8; 64];

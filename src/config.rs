@@ -32,7 +32,7 @@ use crate::util::{
 };
 
 pub mod command;
-mod helpers;
+pub mod helpers;
 mod rewrite;
 mod special;
 #[cfg(test)]
@@ -840,7 +840,7 @@ standard_configs! {
         /// AOF fsync policy.
         "appendfsync", None, MODIFIABLE_CONFIG, Enum(AppendFsync::ENTRIES), appendfsync: AppendFsync = AppendFsync::Everysec, None, None, todo;
         /// Whether to write oom_score_adj.
-        "oom-score-adj", None, MODIFIABLE_CONFIG, Enum(OomScoreAdj::ENTRIES), oom_score_adj: OomScoreAdj = OomScoreAdj::No, None, OomScoreAdj, todo;
+        "oom-score-adj", None, MODIFIABLE_CONFIG, Enum(OomScoreAdj::ENTRIES), oom_score_adj: OomScoreAdj = OomScoreAdj::No, None, OomScoreAdj, live;
         /// Channel permissions of new ACL users.
         "acl-pubsub-default", None, MODIFIABLE_CONFIG, Enum(AclPubsubDefault::ENTRIES), acl_pubsub_default: AclPubsubDefault = AclPubsubDefault::ResetChannels, None, None, todo;
         /// Deep checks of RESTORE payloads.
@@ -1052,7 +1052,7 @@ standard_configs! {
         "dir", None, MODIFIABLE_CONFIG | PROTECTED_CONFIG | DENY_LOADING_CONFIG, set_config_dir_option, get_config_dir_option, rewrite_config_dir_option, Dir, live;
         "save", None, MODIFIABLE_CONFIG | MULTI_ARG_CONFIG, set_config_save_option, get_config_save_option, rewrite_config_save_option, None, todo;
         "client-output-buffer-limit", None, MODIFIABLE_CONFIG | MULTI_ARG_CONFIG, set_config_client_output_buffer_limit_option, get_config_client_output_buffer_limit_option, rewrite_config_client_output_buffer_limit_option, None, live;
-        "oom-score-adj-values", None, MODIFIABLE_CONFIG | MULTI_ARG_CONFIG, set_config_oom_score_adj_values_option, get_config_oom_score_adj_values_option, rewrite_config_oom_score_adj_values_option, OomScoreAdj, todo;
+        "oom-score-adj-values", None, MODIFIABLE_CONFIG | MULTI_ARG_CONFIG, set_config_oom_score_adj_values_option, get_config_oom_score_adj_values_option, rewrite_config_oom_score_adj_values_option, OomScoreAdj, live;
         "notify-keyspace-events", None, MODIFIABLE_CONFIG, set_config_notify_keyspace_events_option, get_config_notify_keyspace_events_option, rewrite_config_notify_keyspace_events_option, None, todo;
         "bind", None, MODIFIABLE_CONFIG | MULTI_ARG_CONFIG, set_config_bind_option, get_config_bind_option, rewrite_config_bind_option, Bind, live;
         "replicaof", Some("slaveof"), IMMUTABLE_CONFIG | MULTI_ARG_CONFIG, set_config_replica_of_option, get_config_replica_of_option, rewrite_config_replica_of_option, None, todo;

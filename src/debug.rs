@@ -26,12 +26,16 @@ pub struct DebugState {
     /// DEBUG QUICKLIST-PACKED-THRESHOLD: list elements at least this large
     /// get a quicklist node of their own (read by the list type).
     pub quicklist_packed_threshold: u64,
+    /// DEBUG PAUSE-CRON: `server_cron` returns at once, doing nothing (so a
+    /// signal's shutdown, for one, waits).
+    pub pause_cron: bool,
 }
 
 impl Default for DebugState {
     fn default() -> Self {
         DebugState {
             quicklist_packed_threshold: QUICKLIST_DEFAULT_PACKED_THRESHOLD,
+            pause_cron: false,
         }
     }
 }
@@ -407,6 +411,24 @@ pub fn debug_command(server: &mut Server, c: &mut Client) {
                 LL_WARNING,
                 "Changing replication IDs after receiving DEBUG change-repl-id",
             );
+            c.add_reply_ok();
+        }
+        (b"config-rewrite-force-all", 2) => {
+            // C passes a missing config file on to fopen, which fails with
+            // "Bad address"; the reply says so the same way.
+            let res = match server.config.config_file.clone() {
+                Some(path) => server
+                    .config
+                    .config_rewrite_with(std::path::Path::new(&path), true),
+                None => Err("Bad address".to_string()),
+            };
+            match res {
+                Ok(()) => c.add_reply_ok(),
+                Err(e) => c.add_reply_error(&format!("CONFIG-REWRITE-FORCE-ALL failed: {e}")),
+            }
+        }
+        (b"pause-cron", 3) => {
+            server.debug.pause_cron = atoi(&c.argv[2]) != 0;
             c.add_reply_ok();
         }
         (b"stringmatch-test", 2) => {

@@ -198,6 +198,8 @@ pub struct Server {
     pub expire_state: crate::expire::ExpireCycleState,
     /// Settings changed by DEBUG subcommands.
     pub debug: crate::debug::DebugState,
+    /// What `set_oom_score_adj` must remember between calls.
+    pub oom_score: OomScoreAdjState,
 
     // Stats (INFO stats).
     pub stat_numcommands: u64,
@@ -339,7 +341,7 @@ impl Server {
 /// `createSharedObjects` has no equivalent: shared replies are byte strings.
 ///
 /// `initServer`: builds the state from a loaded config and opens listeners.
-pub fn init_server(config: Config) -> Result<Server, String> {
+pub fn init_server(config: Config, commands: commands::Commands) -> Result<Server, String> {
     let el = EventLoop::ae_create_event_loop(config.maxclients as usize + 128)
         .map_err(|e| format!("Failed creating the event loop. Error message: '{e}'"))?;
     let dbs = (0..config.databases.max(1) as usize)
@@ -349,7 +351,7 @@ pub fn init_server(config: Config) -> Result<Server, String> {
     let mut server = Server {
         el,
         config,
-        commands: commands::populate_command_table(),
+        commands,
         dbs,
         clients: Slab::new(),
         next_client_id: 1,
@@ -378,6 +380,7 @@ pub fn init_server(config: Config) -> Result<Server, String> {
         active_expire_enabled: true,
         expire_state: Default::default(),
         debug: Default::default(),
+        oom_score: OomScoreAdjState::default(),
         stat_numcommands: 0,
         stat_numconnections: 0,
         stat_rejected_conn: 0,
@@ -646,6 +649,9 @@ fn server_cron(server: &mut Server) -> i64 {
     update_cached_time(server);
     let hz = server_cron_hz(server);
     server.hz = hz;
+    if server.debug.pause_cron {
+        return 1000 / hz;
+    }
     let every_100ms = run_with_period(server, hz, 100);
     info::cron_update_memory_stats(server, every_100ms);
     if every_100ms {
@@ -1122,6 +1128,66 @@ pub fn shutdown_command(server: &mut Server, c: &mut Client) {
     }
 }
 
+/// The statics of `setOOMScoreAdj`: whether we changed the process's OOM
+/// score, and the score it had before, restored when `oom-score-adj` goes
+/// back to `no` (and added to the configured values when relative).
+#[derive(Default)]
+pub struct OomScoreAdjState {
+    adjusted_by_redis: bool,
+    base: i64,
+}
+
+const PROC_OOM_SCORE_ADJ: &str = "/proc/self/oom_score_adj";
+
+/// `setOOMScoreAdj`: writes the OOM score of `process_class` (one of
+/// `CONFIG_OOM_*`; `None` is this process's own class) to
+/// /proc/self/oom_score_adj. The error, already logged, is the line of
+/// the log.
+pub fn set_oom_score_adj(server: &mut Server, process_class: Option<usize>) -> Result<(), String> {
+    use crate::config::{OomScoreAdj, CONFIG_OOM_MASTER};
+    // Replicas get CONFIG_OOM_REPLICA once REPLICAOF exists; until then
+    // every server is a master.
+    let class = process_class.unwrap_or(CONFIG_OOM_MASTER);
+    let val = if server.config.oom_score_adj != OomScoreAdj::No {
+        if !server.oom_score.adjusted_by_redis {
+            match std::fs::read_to_string(PROC_OOM_SCORE_ADJ) {
+                Ok(text) => {
+                    // atoi: the number at the start, 0 if none.
+                    server.oom_score.base = text.trim().parse().unwrap_or(0);
+                    server.oom_score.adjusted_by_redis = true;
+                }
+                Err(e) => {
+                    let msg = format!(
+                        "Unable to read oom_score_adj: {}",
+                        crate::config::helpers::strerror(&e)
+                    );
+                    server.server_log(LL_WARNING, &msg);
+                    return Err(msg);
+                }
+            }
+        }
+        let mut val = server.config.oom_score_adj_values[class];
+        if server.config.oom_score_adj == OomScoreAdj::Relative {
+            val += server.oom_score.base;
+        }
+        val.clamp(-1000, 1000)
+    } else if server.oom_score.adjusted_by_redis {
+        server.oom_score.adjusted_by_redis = false;
+        server.oom_score.base
+    } else {
+        return Ok(());
+    };
+    if let Err(e) = std::fs::write(PROC_OOM_SCORE_ADJ, format!("{val}\n")) {
+        let msg = format!(
+            "Unable to write oom_score_adj: {}",
+            crate::config::helpers::strerror(&e)
+        );
+        server.server_log(LL_WARNING, &msg);
+        return Err(msg);
+    }
+    Ok(())
+}
+
 // ----------------------------------------------------------------------
 // Commands implemented in server.c.
 // ----------------------------------------------------------------------
@@ -1371,6 +1437,13 @@ pub fn main() {
         eprint!("{e}");
         std::process::exit(1);
     }
+    // C renames while reading the file, so a bad line stops the start-up
+    // before anything is logged.
+    let mut commands = commands::populate_command_table();
+    if let Err(e) = commands.apply_rename_commands(&config.rename_commands) {
+        eprint!("{e}");
+        std::process::exit(1);
+    }
     let background = config.daemonize && !redis_is_supervised(config.supervised);
     if background {
         daemonize();
@@ -1398,7 +1471,7 @@ pub fn main() {
         server_log_raw(LL_WARNING, "Configuration loaded");
     }
 
-    let mut server = match init_server(config) {
+    let mut server = match init_server(config, commands) {
         Ok(s) => s,
         Err(e) => {
             server_log_raw(LL_WARNING, &e);
@@ -1410,6 +1483,8 @@ pub fn main() {
     }
     redis_ascii_art(&server);
     warn_no_effect_directives(&server.config);
+    // Failures are logged inside; C starts anyway too.
+    let _ = set_oom_score_adj(&mut server, None);
     server.info.initial_memory_usage = crate::zmalloc::zmalloc_used_memory();
     server_log_raw(LL_NOTICE, "Server initialized");
     server_log_raw(LL_NOTICE, "Ready to accept connections");

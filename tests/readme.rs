@@ -42,3 +42,20 @@ fn every_directive_without_effect_is_listed() {
         "directives missing from README: {missing:?}"
     );
 }
+
+#[test]
+fn directives_listed_without_effect_really_have_none() {
+    let section = readme_section("Configuration");
+    let no_effect = redis_mio::config::no_effect_yet_names();
+    let wrong: Vec<&str> = section
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|name| redis_mio::config::lookup_config(name.as_bytes()).is_some())
+        .filter(|name| !no_effect.contains(name))
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "listed as without effect but live: {wrong:?}"
+    );
+}

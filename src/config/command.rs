@@ -87,6 +87,8 @@ pub fn apply_config_hook(server: &mut Server, hook: ApplyHook) -> Result<(), Str
             .map_err(|_| "Unable to listen on this port. Check server logs.".to_string()),
         ApplyHook::Bind => crate::server::change_listen_port(server)
             .map_err(|_| "Failed to bind to specified addresses.".to_string()),
+        ApplyHook::OomScoreAdj => crate::server::set_oom_score_adj(server, None)
+            .map_err(|_| "Failed to set current oom_score_adj. Check server logs.".to_string()),
         // Read where they are used (the cron period, AUTH, the accept path,
         // the working directory already changed by the set itself).
         _ => Ok(()),

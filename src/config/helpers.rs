@@ -48,7 +48,7 @@ pub(super) fn truncate_at_char_boundary(s: &mut String, max: usize) {
 }
 
 /// The OS error text alone, as C's strerror() prints it.
-pub(super) fn strerror(e: &io::Error) -> String {
+pub fn strerror(e: &io::Error) -> String {
     let text = e.to_string();
     match text.find(" (os error ") {
         Some(cut) => text[..cut].to_string(),

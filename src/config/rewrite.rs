@@ -162,12 +162,19 @@ impl Config {
     /// rename, fsync of the folder). The error is the strerror text; the
     /// server replies "ERR Rewriting config file: <error>".
     pub fn config_rewrite(&self, path: &Path) -> Result<(), String> {
+        self.config_rewrite_with(path, false)
+    }
+
+    /// `rewriteConfig(path, force_write)`: with `force_write` (DEBUG
+    /// CONFIG-REWRITE-FORCE-ALL) every directive is written, defaults too.
+    pub fn config_rewrite_with(&self, path: &Path, force_write: bool) -> Result<(), String> {
         let old = match fs::read(path) {
             Ok(data) => data,
             Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(strerror(&e)),
         };
         let mut state = RewriteState::from_old_content(&old);
+        state.force_write = force_write;
         self.rewrite_all(&mut state);
         state.remove_orphaned();
         rewrite_config_overwrite_file(path, &state.get_content()).map_err(|e| strerror(&e))

@@ -21,7 +21,7 @@ use crate::util::string_match_len;
 /// Top-level commands in table order (C iterates a dict: any order).
 fn top_level(server: &Server) -> Vec<usize> {
     (0..server.commands.list.len())
-        .filter(|&i| server.commands.list[i].parent.is_none())
+        .filter(|&i| server.commands.list[i].parent.is_none() && server.commands.is_reachable(i))
         .collect()
 }
 
