@@ -87,6 +87,14 @@ pub fn apply_config_hook(server: &mut Server, hook: ApplyHook) -> Result<(), Str
             .map_err(|_| "Unable to listen on this port. Check server logs.".to_string()),
         ApplyHook::Bind => crate::server::change_listen_port(server)
             .map_err(|_| "Failed to bind to specified addresses.".to_string()),
+        ApplyHook::SighandlerEnabled => {
+            if server.config.crash_log_enabled {
+                crate::debug::setup_sigsegv_handlers();
+            } else {
+                crate::debug::remove_sigsegv_handlers();
+            }
+            Ok(())
+        }
         // Read where they are used (the cron period, AUTH, the accept path,
         // the working directory already changed by the set itself).
         _ => Ok(()),
