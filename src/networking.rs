@@ -1042,7 +1042,7 @@ pub fn process_multibulk_buffer(server: &mut Server, c: &mut Client) -> bool {
                     // for one past the query buffer limit: it cannot complete
                     // (the limit closes the client first), and with
                     // proto-max-bulk-len raised it may not even be allocatable.
-                    let room_limit = server.config.client_query_buffer_limit as u64;
+                    let room_limit = server.config.client_query_buffer_limit;
                     if ll as usize >= PROTO_MBULK_BIG_ARG && ll as u64 <= room_limit {
                         let need = c.qb_pos + ll as usize + 2;
                         if c.querybuf.len() < need {
