@@ -333,8 +333,9 @@ const DEBUG_HELP: &[&str] = &[
 
 /// DEBUG <subcommand> [<arg> ...]
 ///
-/// The subcommands that need parts not ported yet (RELOAD, LOADAOF, the
-/// crash ones, HTSTATS, ...) answer like an unknown subcommand for now.
+/// The subcommands that need parts not ported yet (RELOAD, LOADAOF,
+/// RESTART, OOM, ASSERT, HTSTATS, ...) answer like an unknown subcommand
+/// for now.
 pub fn debug_command(server: &mut Server, c: &mut Client) {
     let sub = c.argv[1].to_ascii_lowercase();
     let argc = c.argv.len();
