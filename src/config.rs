@@ -762,7 +762,7 @@ standard_configs! {
         /// Serve sharded pub/sub while the cluster is down.
         "cluster-allow-pubsubshard-when-down", None, MODIFIABLE_CONFIG, Bool(), cluster_allow_pubsubshard_when_down: bool = true, None, None, todo;
         /// Write a crash report on fatal signals.
-        "crash-log-enabled", None, MODIFIABLE_CONFIG, Bool(), crash_log_enabled: bool = true, None, SighandlerEnabled, todo;
+        "crash-log-enabled", None, MODIFIABLE_CONFIG, Bool(), crash_log_enabled: bool = true, None, SighandlerEnabled, live;
         /// Run a memory test after a crash.
         "crash-memcheck-enabled", None, MODIFIABLE_CONFIG, Bool(), crash_memcheck_enabled: bool = true, None, None, todo;
         /// Exit instead of aborting on a panic (tests).

@@ -1,6 +1,5 @@
-//! The DEBUG command and the dataset digest: a port of the command half of
-//! `debug.c` (the crash-report half has no use in a Rust process, where a
-//! panic already prints its backtrace).
+//! The DEBUG command, the dataset digest and crash reports: a port of
+//! `debug.c`.
 //!
 //! DEBUG is a grab bag for tests: it sleeps the whole server, switches the
 //! active expire cycle off, fills the keyspace (POPULATE), shows a value's
@@ -10,13 +9,20 @@
 //! by re-hashing where order does), so a dataset has the same digest here
 //! and in real Redis and tests can compare the two.
 //!
+//! The crash half writes Redis's bug report to the log when the process
+//! dies of a fatal signal (the handlers `crash-log-enabled` installs) or a
+//! Rust panic (the hook `main` installs), then lets it die: the opening and
+//! closing banners and the "crashed by signal" / "Guru Meditation" lines
+//! are those of Redis, which tools and tests look for.
+//!
 //! DEBUG is `CMD_PROTECTED`: `process_command` refuses it unless
 //! `enable-debug-command` allows it.
 
 use crate::networking::Client;
 use crate::object::{get_positive_long_from_object_or_reply, ObjType, RObj};
-use crate::server::{Server, LL_WARNING};
+use crate::server::{server_log_raw, server_log_raw_text, Server, LL_WARNING, REDIS_VERSION};
 use crate::sha1::{sha1, Sha1};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// `packed_threshold` default of quicklist.c: 1 GiB.
 const QUICKLIST_DEFAULT_PACKED_THRESHOLD: u64 = 1 << 30;
@@ -331,8 +337,9 @@ const DEBUG_HELP: &[&str] = &[
 
 /// DEBUG <subcommand> [<arg> ...]
 ///
-/// The subcommands that need parts not ported yet (RELOAD, LOADAOF, the
-/// crash ones, HTSTATS, ...) answer like an unknown subcommand for now.
+/// The subcommands that need parts not ported yet (RELOAD, LOADAOF,
+/// RESTART, OOM, ASSERT, HTSTATS, ...) answer like an unknown subcommand
+/// for now.
 pub fn debug_command(server: &mut Server, c: &mut Client) {
     let sub = c.argv[1].to_ascii_lowercase();
     let argc = c.argv.len();
@@ -346,6 +353,11 @@ pub fn debug_command(server: &mut Server, c: &mut Client) {
         // C leaks the string on purpose (for leak checkers); there is
         // nothing to gain from that here.
         (b"leak", 3) => c.add_reply_ok(),
+        (b"segfault", _) => debug_segfault(),
+        (b"panic", _) => panic!(
+            "DEBUG PANIC called at Unix time {}",
+            crate::util::mstime() / 1000
+        ),
         (b"object", 3) => debug_object(server, c),
         (b"populate", 3..=5) => debug_populate(server, c),
         (b"digest", 2) => {
@@ -557,6 +569,221 @@ fn debug_protocol(c: &mut Client) {
         _ => c.add_reply_error(
             "Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false",
         ),
+    }
+}
+
+// ----------------------------------------------------------------------
+// Crash reports.
+// ----------------------------------------------------------------------
+
+/// Whether `crash-log-enabled` asked for the fatal-signal handlers; read by
+/// the panic hook, which has no server at hand, to decide on a stack trace.
+static CRASH_LOG_ENABLED: AtomicBool = AtomicBool::new(false);
+
+/// Set by the first bug report opening, so that a crash while reporting a
+/// crash (a panic hook aborting, a fault inside the handler) does not open
+/// a second one.
+static BUG_REPORT_STARTED: AtomicBool = AtomicBool::new(false);
+
+/// The signals that mean the process is broken rather than asked to stop.
+const CRASH_SIGNALS: [libc::c_int; 5] = [
+    libc::SIGSEGV,
+    libc::SIGBUS,
+    libc::SIGFPE,
+    libc::SIGILL,
+    libc::SIGABRT,
+];
+
+/// Size of the stack the handler runs on: a stack overflow leaves no room
+/// on the normal one, and formatting a log line and a backtrace needs more
+/// than the few KiB of the alternate stack Rust's runtime sets up.
+const CRASH_STACK_SIZE: usize = 256 * 1024;
+
+/// Part of `setupSignalHandlers`: a report on SIGSEGV, SIGBUS, SIGFPE,
+/// SIGILL and SIGABRT. Each handler fires once (`SA_RESETHAND`) so that a
+/// fault inside the report itself ends the process instead of looping.
+pub fn setup_sigsegv_handlers() {
+    install_crash_stack();
+    // SAFETY: a zeroed sigaction is a valid "no flags, empty mask" value,
+    // filled in before use; sigaction only reads it.
+    unsafe {
+        let mut act: libc::sigaction = std::mem::zeroed();
+        libc::sigemptyset(&mut act.sa_mask);
+        act.sa_flags = libc::SA_NODEFER | libc::SA_RESETHAND | libc::SA_SIGINFO | libc::SA_ONSTACK;
+        act.sa_sigaction = sigsegv_handler as *const () as libc::sighandler_t;
+        for sig in CRASH_SIGNALS {
+            libc::sigaction(sig, &act, std::ptr::null_mut());
+        }
+    }
+    CRASH_LOG_ENABLED.store(true, Ordering::SeqCst);
+}
+
+/// `removeSignalHandlers` (for the crash signals): back to the default
+/// action, which kills the process (with a core dump where enabled).
+pub fn remove_sigsegv_handlers() {
+    // SAFETY: as in `setup_sigsegv_handlers`; SIG_DFL needs no handler.
+    unsafe {
+        let mut act: libc::sigaction = std::mem::zeroed();
+        libc::sigemptyset(&mut act.sa_mask);
+        act.sa_flags = libc::SA_NODEFER | libc::SA_RESETHAND;
+        act.sa_sigaction = libc::SIG_DFL;
+        for sig in CRASH_SIGNALS {
+            libc::sigaction(sig, &act, std::ptr::null_mut());
+        }
+    }
+    CRASH_LOG_ENABLED.store(false, Ordering::SeqCst);
+}
+
+/// Gives the main thread an alternate signal stack large enough for the
+/// report, once; later calls (CONFIG SET crash-log-enabled) keep it.
+fn install_crash_stack() {
+    static INSTALLED: AtomicBool = AtomicBool::new(false);
+    if INSTALLED.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    // Leaked on purpose: the kernel may switch to it until the process ends.
+    let stack: &'static mut [u8] = Box::leak(vec![0u8; CRASH_STACK_SIZE].into_boxed_slice());
+    let ss = libc::stack_t {
+        ss_sp: stack.as_mut_ptr() as *mut libc::c_void,
+        ss_flags: 0,
+        ss_size: stack.len(),
+    };
+    // SAFETY: `ss` describes memory that stays valid for the life of the
+    // process; sigaltstack only records it.
+    unsafe {
+        libc::sigaltstack(&ss, std::ptr::null_mut());
+    }
+}
+
+/// `bugReportStart`: the opening banner, written once per process.
+fn bug_report_start() {
+    if !BUG_REPORT_STARTED.swap(true, Ordering::SeqCst) {
+        server_log_raw_text("\n\n=== REDIS BUG REPORT START: Cut & paste starting from here ===\n");
+    }
+}
+
+/// `bugReportEnd`: the closing banner, then death. A signal is re-raised
+/// with its default action, so the parent sees the signal that killed us
+/// and a core is dumped where enabled; anything else aborts.
+fn bug_report_end(kill_via_signal: Option<libc::c_int>) -> ! {
+    server_log_raw_text(
+        "\n=== REDIS BUG REPORT END. Make sure to include from START to END. ===\n\n       \
+         Please report the crash by opening an issue on github:\n\n           \
+         http://github.com/redis/redis/issues\n\n  \
+         This is redis-mio, a Rust port: a crash is its bug, not Redis's.\n\n",
+    );
+    if let Some(sig) = kill_via_signal {
+        // SAFETY: resetting a disposition and signalling ourselves are
+        // async-signal-safe; with SA_NODEFER the signal is delivered, with
+        // its default fatal action, before kill returns.
+        unsafe {
+            let mut act: libc::sigaction = std::mem::zeroed();
+            libc::sigemptyset(&mut act.sa_mask);
+            act.sa_flags = libc::SA_NODEFER | libc::SA_ONSTACK | libc::SA_RESETHAND;
+            act.sa_sigaction = libc::SIG_DFL;
+            libc::sigaction(sig, &act, std::ptr::null_mut());
+            libc::kill(libc::getpid(), sig);
+        }
+    }
+    std::process::abort()
+}
+
+/// `logStackTrace`, from Rust's own unwinder (the binary keeps its
+/// symbols, `debug = 1` in the release profile).
+fn log_stack_trace() {
+    server_log_raw_text("\n------ STACK TRACE ------\n");
+    let bt = std::backtrace::Backtrace::force_capture();
+    server_log_raw_text(&format!("\nBacktrace:\n{bt}\n"));
+}
+
+/// `sigsegvHandler`: reports a fatal signal and dies by it.
+///
+/// Like C's handler this formats, allocates and writes files, none of
+/// which is async-signal-safe: a fault inside malloc could deadlock here.
+/// The process is dying either way, and the report is worth that risk, as
+/// Redis judges too; `SA_RESETHAND` makes a second fault simply kill us.
+extern "C" fn sigsegv_handler(
+    sig: libc::c_int,
+    info: *mut libc::siginfo_t,
+    _secret: *mut libc::c_void,
+) {
+    bug_report_start();
+    // SAFETY: the kernel passes a valid siginfo_t with SA_SIGINFO; the
+    // union fields read are those it fills for these signals (si_addr
+    // for faults, si_pid/si_uid for SI_USER).
+    let (code, addr, sender) = unsafe {
+        let info = &*info;
+        let sender = (info.si_code == libc::SI_USER).then(|| (info.si_pid(), info.si_uid()));
+        (info.si_code, info.si_addr(), sender)
+    };
+    server_log_raw(
+        LL_WARNING,
+        &format!("Redis {REDIS_VERSION} crashed by signal: {sig}, si_code: {code}"),
+    );
+    if sig == libc::SIGSEGV || sig == libc::SIGBUS {
+        server_log_raw(LL_WARNING, &format!("Accessing address: {addr:p}"));
+    }
+    if let Some((pid, uid)) = sender.filter(|&(pid, _)| pid != -1) {
+        server_log_raw(LL_WARNING, &format!("Killed by PID: {pid}, UID: {uid}"));
+    }
+    log_stack_trace();
+    bug_report_end(Some(sig))
+}
+
+/// Installed by `main`: a panic is reported like C's `serverPanic` and
+/// the process aborts. Unwinding would leave the server running with a
+/// command half applied (a key half written, a client half freed), which
+/// is worse than stopping.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        // Any fault from here on is part of this report, not a new one.
+        let with_trace = CRASH_LOG_ENABLED.load(Ordering::SeqCst);
+        remove_sigsegv_handlers();
+        let msg = if let Some(s) = info.payload().downcast_ref::<&str>() {
+            (*s).to_string()
+        } else if let Some(s) = info.payload().downcast_ref::<String>() {
+            s.clone()
+        } else {
+            "Box<dyn Any>".to_string()
+        };
+        let (file, line) = info.location().map_or(("?", 0), |l| (l.file(), l.line()));
+        bug_report_start();
+        server_log_raw(
+            LL_WARNING,
+            "------------------------------------------------",
+        );
+        server_log_raw(
+            LL_WARNING,
+            "!!! Software Failure. Press left mouse button to continue",
+        );
+        server_log_raw(
+            LL_WARNING,
+            &format!("Guru Meditation: {msg} #{file}:{line}"),
+        );
+        if with_trace {
+            log_stack_trace();
+        }
+        bug_report_end(None)
+    }));
+}
+
+/// DEBUG SEGFAULT: a real invalid write (to a read-only page), so the
+/// report shows a genuine fault address rather than a raised signal.
+fn debug_segfault() {
+    // SAFETY: not sound by design: the write faults and the SIGSEGV
+    // handler (or the default action) ends the process. The page is
+    // mapped so that the address is ours and the fault is an access
+    // error, never a write into memory something else owns.
+    unsafe {
+        let p = libc::mmap(
+            std::ptr::null_mut(),
+            4096,
+            libc::PROT_READ,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        );
+        std::ptr::write_volatile(p as *mut u8, b'x');
     }
 }
 

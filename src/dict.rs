@@ -201,8 +201,9 @@ impl<K, V> Arena<K, V> {
     }
 
     fn push_page(&mut self) -> usize {
-        // Four billion entries need hundreds of GiB: memory runs out first.
-        assert!(self.pages.len() < MAX_PAGES, "dict: more than 2^32 entries");
+        // Four billion entries need hundreds of GiB.
+        assert!(self.pages.len() < MAX_PAGES, "dict: 2^32 entries"); // safe: memory runs out first
+
         // A lone first page starts empty and doubles, so a dict of three keys
         // does not pay for a whole page.
         let cap = if self.pages.is_empty() { 0 } else { PAGE_SLOTS };
@@ -595,7 +596,7 @@ impl<K: Hash + Eq, V> Dict<K, V> {
                         // The counters say entries remain but the old table
                         // is exhausted: a bookkeeping bug. Trust the tables
                         // and finish, rather than loop or panic.
-                        debug_assert!(false, "dict: used[0] out of sync");
+                        debug_assert!(false, "dict: used[0] out of sync"); // safe: debug builds only, release recovers
                         self.used[1] += self.used[0];
                         self.used[0] = 0;
                         break;
@@ -712,7 +713,7 @@ impl<K: Hash + Eq, V> Dict<K, V> {
                 // Find everything needed before touching the entry, so a
                 // failure leaves the dict exactly as it was.
                 let Some(referrer) = self.find_referrer(old, hash) else {
-                    debug_assert!(false, "dict: live slot not reachable");
+                    debug_assert!(false, "dict: live slot not reachable"); // safe: debug builds only, release recovers
                     return freed;
                 };
                 let Some(page) = self.arena.first_room(self.arena.cur, last) else {

@@ -539,7 +539,8 @@ See https://redis.io/topics/latency-monitor for how it works.\n"
         return report;
     }
     report.push_str("\nSome advice:\n\n");
-    let suggested = threshold.max(0) as u64 * 1000;
+    // Wraps like the C unsigned product: the threshold may be up to LLONG_MAX.
+    let suggested = (threshold.max(0) as u64).wrapping_mul(1000);
     if adv.slowlog_enabled {
         report.push_str(&format!("- Some commands were slow, but the Slow Log is disabled, so it cannot tell which ones. Enable it with 'CONFIG SET slowlog-log-slower-than {suggested}'.\n"));
     }

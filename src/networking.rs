@@ -767,8 +767,12 @@ pub fn read_query_from_client(server: &mut Server, slot: usize) {
             && c.multibulklen != 0
             && c.bulklen >= PROTO_MBULK_BIG_ARG as i64
         {
-            let remaining = ((c.bulklen + 2) as usize).saturating_sub(c.qb_end - c.qb_pos);
-            if remaining > 0 {
+            let remaining = (c.bulklen as usize)
+                .saturating_add(2)
+                .saturating_sub(c.qb_end - c.qb_pos);
+            // Only into the room made for it: an argument too big to get
+            // room is read in ordinary chunks until the limit stops it.
+            if remaining > 0 && c.qb_end + remaining <= c.querybuf.len() {
                 readlen = remaining;
             }
         }
@@ -1034,11 +1038,22 @@ pub fn process_multibulk_buffer(server: &mut Server, c: &mut Client) -> bool {
                     c.qb_pos += cr + 2;
                     c.bulklen = ll;
                     // Make room for a big argument at once so that it is read
-                    // without reallocations (sdsMakeRoomForNonGreedy).
-                    if ll as usize >= PROTO_MBULK_BIG_ARG {
+                    // without reallocations (sdsMakeRoomForNonGreedy). Not
+                    // for one past the query buffer limit: it cannot complete
+                    // (the limit closes the client first), and with
+                    // proto-max-bulk-len raised it may not even be allocatable.
+                    let room_limit = server.config.client_query_buffer_limit;
+                    if ll as usize >= PROTO_MBULK_BIG_ARG && ll as u64 <= room_limit {
                         let need = c.qb_pos + ll as usize + 2;
                         if c.querybuf.len() < need {
-                            c.querybuf.resize(need, 0);
+                            // A zeroed allocation comes from calloc, whose big
+                            // blocks are fresh pages committed only as the
+                            // argument arrives (as C's malloc'd room is):
+                            // `resize` would write all of it up front, so a
+                            // client merely announcing 512 MB would cost 512 MB.
+                            let mut buf = vec![0u8; need];
+                            buf[..c.qb_end].copy_from_slice(&c.querybuf[..c.qb_end]);
+                            c.querybuf = buf;
                         }
                     }
                 }

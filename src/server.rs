@@ -82,7 +82,9 @@ pub fn set_log_role(role: char) {
 /// `serverLogRaw`: `pid:role dd Mon yyyy HH:MM:SS.mmm <level> message`.
 pub fn server_log_raw(level: i32, msg: &str) {
     LOG.with(|l| {
-        let l = l.borrow();
+        // A crash report can interrupt `set_log_config` mid-update: drop the
+        // line rather than panic inside the report.
+        let Ok(l) = l.try_borrow() else { return };
         if level < l.verbosity {
             return;
         }
@@ -102,7 +104,11 @@ pub fn server_log_raw(level: i32, msg: &str) {
 
 /// `serverLogRaw` with `LL_RAW`: the text as is, no prefix.
 pub fn server_log_raw_text(text: &str) {
-    LOG.with(|l| write_log(&l.borrow().logfile, text));
+    LOG.with(|l| {
+        if let Ok(l) = l.try_borrow() {
+            write_log(&l.logfile, text);
+        }
+    });
 }
 
 fn write_log(logfile: &str, text: &str) {
@@ -1415,6 +1421,7 @@ fn create_pid_file(server: &mut Server) {
 
 /// The process entry point.
 pub fn main() {
+    crate::debug::install_panic_hook();
     let args: Vec<String> = std::env::args().collect();
     match args.get(1).map(String::as_str) {
         Some("-v") | Some("--version") => {
@@ -1450,6 +1457,9 @@ pub fn main() {
     }
     set_log_config(config.loglevel as i32, &config.logfile);
     setup_signal_handlers();
+    if config.crash_log_enabled {
+        crate::debug::setup_sigsegv_handlers();
+    }
 
     server_log_raw(LL_WARNING, "oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo");
     server_log_raw(

@@ -89,6 +89,14 @@ pub fn apply_config_hook(server: &mut Server, hook: ApplyHook) -> Result<(), Str
             .map_err(|_| "Failed to bind to specified addresses.".to_string()),
         ApplyHook::OomScoreAdj => crate::server::set_oom_score_adj(server, None)
             .map_err(|_| "Failed to set current oom_score_adj. Check server logs.".to_string()),
+        ApplyHook::SighandlerEnabled => {
+            if server.config.crash_log_enabled {
+                crate::debug::setup_sigsegv_handlers();
+            } else {
+                crate::debug::remove_sigsegv_handlers();
+            }
+            Ok(())
+        }
         // Read where they are used (the cron period, AUTH, the accept path,
         // the working directory already changed by the set itself).
         _ => Ok(()),
