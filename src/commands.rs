@@ -12,6 +12,7 @@ use std::collections::HashMap;
 
 use crate::networking::Client;
 use crate::server::{CommandStats, Server};
+use crate::siphash::DictHashSeed;
 
 /// A command handler: `void xxxCommand(client *c)`.
 pub type CommandProc = fn(&mut Server, &mut Client);
@@ -344,14 +345,14 @@ pub struct CommandEntry {
     pub group: &'static str,
     pub parent: Option<usize>,
     /// Subcommand name (lowercase) to index.
-    pub subcommands: HashMap<Vec<u8>, usize>,
+    pub subcommands: HashMap<Vec<u8>, usize, DictHashSeed>,
     pub stats: CommandStats,
 }
 
 /// The flattened table: `server.commands`.
 pub struct Commands {
     pub list: Vec<CommandEntry>,
-    by_name: HashMap<Vec<u8>, usize>,
+    by_name: HashMap<Vec<u8>, usize, DictHashSeed>,
 }
 
 /// Why `lookup_command` found nothing.
@@ -365,7 +366,7 @@ pub enum LookupError {
 pub fn populate_command_table() -> Commands {
     let mut commands = Commands {
         list: Vec::new(),
-        by_name: HashMap::new(),
+        by_name: HashMap::default(),
     };
     for def in COMMAND_TABLE {
         let idx = commands.add(def, def.name.to_string(), None);
@@ -390,7 +391,7 @@ impl Commands {
             keys: def.keys,
             group: def.group,
             parent,
-            subcommands: HashMap::new(),
+            subcommands: HashMap::default(),
             stats: CommandStats::default(),
         });
         self.list.len() - 1
