@@ -9,7 +9,7 @@
 //! SELECT, FLUSHDB, KEYS, SCAN, RENAME, MOVE, COPY, SWAPDB ...) live here
 //! too; the expiry commands are in `expire.rs`.
 
-use crate::dict::Dict;
+use crate::dict::{Dict, Entry};
 use crate::networking::{Client, CLIENT_CLOSE_ASAP};
 use crate::object::{get_int_from_object_or_reply, get_long_from_object_or_reply, RObj};
 use crate::sds::Sds;
@@ -50,6 +50,16 @@ impl RedisDb {
     pub fn size(&self) -> usize {
         self.dict.len()
     }
+}
+
+/// The NX / XX condition of a SET-like write (`set_key_if`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum SetCond {
+    Always,
+    /// Only if the key does not exist.
+    Nx,
+    /// Only if the key exists.
+    Xx,
 }
 
 /// `lookupKey` flags.
@@ -170,25 +180,62 @@ impl Server {
 
     /// `setKey`: creates or overwrites a key; the TTL is dropped unless
     /// `keepttl`.
-    pub fn set_key(&mut self, db: usize, key: &[u8], mut val: RObj, keepttl: bool) {
+    pub fn set_key(&mut self, db: usize, key: &[u8], val: RObj, keepttl: bool) {
+        self.set_key_if(db, key, SetCond::Always, keepttl, || val);
+    }
+
+    /// `lookupKeyWrite` + `setKey` as SET does them, in one dict lookup:
+    /// writes the value made by `val` unless `cond` says otherwise, and
+    /// returns whether it did. The key is hashed once (and once more in
+    /// `expires` when some key has a TTL), where C hashes it in the lookup
+    /// and again in `dbAdd`/`dbOverwrite`.
+    pub fn set_key_if(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        cond: SetCond,
+        keepttl: bool,
+        val: impl FnOnce() -> RObj,
+    ) -> bool {
+        self.expire_if_needed(db, key);
         let fresh = self.new_object_lru();
-        let lfu = self.lfu_enabled();
+        // The lookup touches an existing key's clock, and an overwrite keeps
+        // the touched LFU counter (`dbOverwrite`), or a key written often
+        // would look cold. Under LFU the touch depends on the old counter:
+        // only then is the key looked up a second time.
+        let touched = if self.lfu_enabled() {
+            let old = self.dbs[db].dict.get(key).map(|o| o.lru);
+            old.map(|l| self.lru_after_access(l)).unwrap_or(fresh)
+        } else {
+            fresh
+        };
         let d = &mut self.dbs[db];
-        match d.dict.get_mut(key) {
-            Some(slot) => {
-                // `dbOverwrite`: an overwritten key keeps its LFU counter,
-                // or the key would look cold right after a write.
-                val.lru = if lfu { slot.lru } else { fresh };
-                *slot = val;
+        match d.dict.entry(key) {
+            Entry::Occupied(mut e) => {
+                let Some(slot) = e.get_mut() else {
+                    return false;
+                };
+                if cond == SetCond::Nx {
+                    slot.lru = touched;
+                    return false;
+                }
+                let mut v = val();
+                v.lru = touched;
+                *slot = v;
             }
-            None => {
-                val.lru = fresh;
-                d.dict.insert(Sds::new(key), val);
+            Entry::Vacant(e) => {
+                if cond == SetCond::Xx {
+                    return false;
+                }
+                let mut v = val();
+                v.lru = fresh;
+                e.insert(Sds::new(key), v);
             }
         }
         if !keepttl && !d.expires.is_empty() {
             d.expires.remove(key);
         }
+        true
     }
 
     /// `dbRandomKey`: a random live key, or None when the db is empty.

@@ -44,16 +44,17 @@
 //!
 //! Limits: at most `2^32 - 1024` entries per dict (the links are `u32`);
 //! going beyond that aborts the process, as running out of memory would long
-//! before. Keys are hashed with SipHash keyed by [`RandomState`], one random
-//! key per dict.
+//! before. Keys are hashed with SipHash-1-2 under the process-wide random
+//! key (see `siphash.rs`).
 
 use std::borrow::Borrow;
-use std::collections::hash_map::RandomState;
 use std::fmt;
 use std::hash::{BuildHasher, Hash};
 use std::time::{Duration, Instant};
 
 use rand::Rng;
+
+use crate::siphash::DictHashSeed;
 
 /// First table size: 4 buckets, as in `dict.h`.
 const DICT_HT_INITIAL_EXP: u32 = 2;
@@ -293,9 +294,52 @@ pub struct Dict<K, V> {
     /// Next bucket of `ht[0]` to migrate; `None` when not rehashing.
     rehashidx: Option<usize>,
     arena: Arena<K, V>,
-    hasher: RandomState,
+    hasher: DictHashSeed,
     /// `dict_can_resize`: false while a fork child exists.
     resize_allowed: bool,
+}
+
+/// A key's place in a [`Dict`], from [`Dict::entry`].
+pub enum Entry<'a, K, V> {
+    Occupied(OccupiedEntry<'a, K, V>),
+    Vacant(VacantEntry<'a, K, V>),
+}
+
+/// The live entry of a key.
+pub struct OccupiedEntry<'a, K, V> {
+    dict: &'a mut Dict<K, V>,
+    link: u32,
+}
+
+impl<K, V> OccupiedEntry<'_, K, V> {
+    /// The value. Always `Some`: the entry was found live and nothing can
+    /// have removed it since (the dict is borrowed). An `Option` rather than
+    /// a panic keeps that invariant out of the callers' failure modes.
+    pub fn get_mut(&mut self) -> Option<&mut V> {
+        let slot = self.dict.arena.slot_mut(self.link)?;
+        slot.kv.as_mut().map(|(_, v)| v)
+    }
+}
+
+/// Where a missing key goes; the hash is already computed.
+pub struct VacantEntry<'a, K, V> {
+    dict: &'a mut Dict<K, V>,
+    hash: u32,
+}
+
+impl<K, V> VacantEntry<'_, K, V> {
+    /// Adds the entry. `k` must be the key the entry was looked up with
+    /// (an owned copy of it), or it lands in the wrong bucket.
+    pub fn insert(self, k: K, v: V) {
+        let d = self.dict;
+        // While rehashing, new entries go straight to the new table so the
+        // old one only ever shrinks.
+        let t = usize::from(d.rehashidx.is_some());
+        let table = &mut d.ht[t];
+        let bucket = self.hash as usize & (table.len() - 1);
+        table[bucket] = d.arena.alloc((k, v), self.hash, table[bucket]);
+        d.used[t] += 1;
+    }
 }
 
 /// Exponent of the table size for `size` elements (`_dictNextExp`).
@@ -323,7 +367,7 @@ impl<K: Hash + Eq, V> Dict<K, V> {
             used: [0, 0],
             rehashidx: None,
             arena: Arena::new(),
-            hasher: RandomState::new(),
+            hasher: DictHashSeed::default(),
             resize_allowed: true,
         }
     }
@@ -424,21 +468,32 @@ impl<K: Hash + Eq, V> Dict<K, V> {
     /// Inserts or replaces (`dictReplace`): returns the old value when `k`
     /// was present, in which case the stored key is kept and `k` dropped.
     pub fn insert(&mut self, k: K, v: V) -> Option<V> {
-        self.rehash_step();
-        let hash = self.hash_key(&k);
-        self.dict_expand_if_needed();
-        let link = self.dict_find(hash, &k);
-        if let Some((_, old)) = self.arena.slot_mut(link).and_then(|s| s.kv.as_mut()) {
-            return Some(std::mem::replace(old, v));
+        match self.entry(&k) {
+            Entry::Occupied(mut e) => e.get_mut().map(|old| std::mem::replace(old, v)),
+            Entry::Vacant(e) => {
+                e.insert(k, v);
+                None
+            }
         }
-        // While rehashing, new entries go straight to the new table so the
-        // old one only ever shrinks.
-        let t = usize::from(self.is_rehashing());
-        let table = &mut self.ht[t];
-        let bucket = hash as usize & (table.len() - 1);
-        table[bucket] = self.arena.alloc((k, v), hash, table[bucket]);
-        self.used[t] += 1;
-        None
+    }
+
+    /// The place of `k`: its entry, or where it would be added. The key is
+    /// hashed once for both the lookup and the insertion, which is what
+    /// "find, and add if missing" costs in C (`dictFind` then
+    /// `dictAddRaw`'s own lookup) minus one hash. Like an insert, this does
+    /// a rehash step and grows the table first if it is due.
+    pub fn entry<Q>(&mut self, k: &Q) -> Entry<'_, K, V>
+    where
+        K: Borrow<Q>,
+        Q: ?Sized + Hash + Eq,
+    {
+        self.rehash_step();
+        let hash = self.hash_key(k);
+        self.dict_expand_if_needed();
+        match self.dict_find(hash, k) {
+            NIL => Entry::Vacant(VacantEntry { dict: self, hash }),
+            link => Entry::Occupied(OccupiedEntry { dict: self, link }),
+        }
     }
 
     /// Removes `k` and returns the stored key and value (`dictUnlink`).

@@ -40,6 +40,7 @@ pub mod replication;
 pub mod sds;
 pub mod server;
 pub mod sha1;
+pub mod siphash;
 pub mod slowlog;
 pub mod t_string;
 pub mod util;

@@ -114,6 +114,98 @@ impl Write for Conn {
     }
 }
 
+/// The arguments of the command being parsed or run (`argv`/`argc`).
+///
+/// It reads like a `Vec<Vec<u8>>` (`c.argv[i]`, `c.argv.len()`, iteration,
+/// all through `Deref` to a slice), but the argument buffers outlive the
+/// command: the parser copies the next command's arguments into the buffers
+/// of the previous one, so a client running small commands allocates nothing
+/// per argument. C allocates an object per argument instead; this is the
+/// cheaper way to the same thing. Only small buffers and a few of them are
+/// kept, so an idle client holds at most `ARGV_POOL_MAX * ARGV_POOL_ARG_MAX`
+/// bytes of them. A handler may still take an argument out
+/// (`std::mem::take(&mut c.argv[i])`); its slot simply allocates again next
+/// time.
+#[derive(Default)]
+pub struct Argv {
+    /// `bufs[..argc]` are the arguments; the rest are spare buffers.
+    bufs: Vec<Vec<u8>>,
+    argc: usize,
+}
+
+/// Argument buffers kept between commands, and the largest capacity kept.
+const ARGV_POOL_MAX: usize = 16;
+const ARGV_POOL_ARG_MAX: usize = 256;
+
+impl Argv {
+    /// Appends a copy of `arg`, in a recycled buffer when there is one.
+    #[inline]
+    pub fn push_copy(&mut self, arg: &[u8]) {
+        if let Some(buf) = self.bufs.get_mut(self.argc) {
+            buf.clear();
+            buf.extend_from_slice(arg);
+        } else {
+            self.bufs.push(arg.to_vec());
+        }
+        self.argc += 1;
+    }
+
+    /// Appends an argument built by the caller.
+    pub fn push(&mut self, arg: Vec<u8>) {
+        if let Some(buf) = self.bufs.get_mut(self.argc) {
+            *buf = arg;
+        } else {
+            self.bufs.push(arg);
+        }
+        self.argc += 1;
+    }
+
+    /// Replaces every argument (inline commands, rewritten commands).
+    pub fn set(&mut self, args: Vec<Vec<u8>>) {
+        self.clear();
+        for a in args {
+            self.push(a);
+        }
+    }
+
+    /// Drops the arguments, keeping a few small buffers for the next ones.
+    pub fn clear(&mut self) {
+        let keep = self.argc.min(ARGV_POOL_MAX);
+        for buf in &mut self.bufs[..keep] {
+            if buf.capacity() > ARGV_POOL_ARG_MAX {
+                *buf = Vec::new();
+            }
+        }
+        self.bufs.truncate(ARGV_POOL_MAX);
+        self.argc = 0;
+    }
+
+    /// Room for `n` arguments.
+    pub fn reserve(&mut self, n: usize) {
+        self.bufs.reserve(n.saturating_sub(self.bufs.len()));
+    }
+
+    /// Slots held, arguments and spare buffers (for memory reports).
+    pub fn capacity(&self) -> usize {
+        self.bufs.capacity()
+    }
+}
+
+impl std::ops::Deref for Argv {
+    type Target = [Vec<u8>];
+    #[inline]
+    fn deref(&self) -> &[Vec<u8>] {
+        &self.bufs[..self.argc]
+    }
+}
+
+impl std::ops::DerefMut for Argv {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut [Vec<u8>] {
+        &mut self.bufs[..self.argc]
+    }
+}
+
 /// A position in the reply list reserved by `add_reply_deferred_len`.
 #[derive(Clone, Copy, Debug)]
 pub struct DeferredLen(u64);
@@ -145,7 +237,7 @@ pub struct Client {
     pub reqtype: u8,
     pub multibulklen: i64,
     pub bulklen: i64,
-    pub argv: Vec<Vec<u8>>,
+    pub argv: Argv,
     /// Sum of the argument lengths (`argv_len_sum`), for CLIENT LIST.
     pub argv_len_sum: usize,
     /// The arguments as sent, kept only once a command rewrites or
@@ -199,7 +291,7 @@ impl Client {
             reqtype: 0,
             multibulklen: 0,
             bulklen: -1,
-            argv: Vec::new(),
+            argv: Argv::default(),
             argv_len_sum: 0,
             original_argv: None,
             cmd: None,
@@ -606,7 +698,7 @@ impl Client {
     /// client sent them, before a command rewrites them (once per command).
     pub fn retain_original_command_vector(&mut self) {
         if self.original_argv.is_none() {
-            self.original_argv = Some(self.argv.clone());
+            self.original_argv = Some(self.argv.to_vec());
         }
     }
 
@@ -915,7 +1007,7 @@ pub fn process_inline_buffer(server: &mut Server, c: &mut Client) -> bool {
     }
     c.qb_pos += end + linefeed_chars;
     c.argv_len_sum = args.iter().map(|a| a.len()).sum();
-    c.argv = args;
+    c.argv.set(args);
     true
 }
 
@@ -965,23 +1057,57 @@ fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
     hay.iter().position(|&b| b == needle)
 }
 
+/// The common shape of a `*<count>\r\n` or `$<len>\r\n` line, read in one
+/// pass: a prefix byte, 1 to 18 digits without a leading zero, then CRLF.
+/// Returns the number and the line's length. For anything else (a sign, a
+/// leading zero, a missing or odd line end, more digits) it returns None and
+/// the caller takes the general path (find the `\r`, then `string2ll`),
+/// which gives the same number whenever this one does.
+#[inline]
+fn parse_plain_len_line(data: &[u8]) -> Option<(i64, usize)> {
+    let digits = data.get(1..)?;
+    let mut v: i64 = 0;
+    let mut n = 0;
+    // A 19th digit, if any, is not CRLF: the match below sends it to the
+    // general path, so `v` cannot overflow here.
+    for &b in digits.iter().take(18) {
+        if !b.is_ascii_digit() {
+            break;
+        }
+        v = v * 10 + (b - b'0') as i64;
+        n += 1;
+    }
+    if n == 0 || (n > 1 && digits[0] == b'0') {
+        return None;
+    }
+    match digits.get(n..n + 2) {
+        Some(b"\r\n") => Some((v, n + 3)),
+        _ => None,
+    }
+}
+
 /// `processMultibulkBuffer`: RESP arrays of bulk strings. Returns true when
 /// a whole command is in `argv`.
 pub fn process_multibulk_buffer(server: &mut Server, c: &mut Client) -> bool {
     if c.multibulklen == 0 {
         let data = &c.querybuf[c.qb_pos..c.qb_end];
-        let Some(cr) = memchr(b'\r', data) else {
-            if data.len() > PROTO_INLINE_MAX_SIZE {
-                c.add_reply_error("Protocol error: too big mbulk count string");
-                set_protocol_error(server, "too big mbulk count string", c);
+        let (ll, header_len) = match parse_plain_len_line(data) {
+            Some((ll, n)) => (Some(ll), n),
+            None => {
+                let Some(cr) = memchr(b'\r', data) else {
+                    if data.len() > PROTO_INLINE_MAX_SIZE {
+                        c.add_reply_error("Protocol error: too big mbulk count string");
+                        set_protocol_error(server, "too big mbulk count string", c);
+                    }
+                    return false;
+                };
+                // The \n must be there too.
+                if cr + 1 >= data.len() {
+                    return false;
+                }
+                (string2ll(&data[1..cr]), cr + 2)
             }
-            return false;
         };
-        // The \n must be there too.
-        if cr + 1 >= data.len() {
-            return false;
-        }
-        let ll = string2ll(&data[1..cr]);
         match ll {
             Some(ll) if ll <= i32::MAX as i64 => {
                 if ll > 10 && server.auth_required(c) {
@@ -989,7 +1115,7 @@ pub fn process_multibulk_buffer(server: &mut Server, c: &mut Client) -> bool {
                     set_protocol_error(server, "unauth mbulk count", c);
                     return false;
                 }
-                c.qb_pos += cr + 2;
+                c.qb_pos += header_len;
                 if ll <= 0 {
                     return true;
                 }
@@ -1009,24 +1135,33 @@ pub fn process_multibulk_buffer(server: &mut Server, c: &mut Client) -> bool {
     while c.multibulklen > 0 {
         if c.bulklen == -1 {
             let data = &c.querybuf[c.qb_pos..c.qb_end];
-            let Some(cr) = memchr(b'\r', data) else {
-                if data.len() > PROTO_INLINE_MAX_SIZE {
-                    c.add_reply_error("Protocol error: too big bulk count string");
-                    set_protocol_error(server, "too big bulk count string", c);
-                    return false;
-                }
-                break;
+            let fast = match data.first() {
+                Some(b'$') => parse_plain_len_line(data),
+                _ => None,
             };
-            if cr + 1 >= data.len() {
-                break;
-            }
-            if data[0] != b'$' {
-                let got = data[0] as char;
-                c.add_reply_error(&format!("Protocol error: expected '$', got '{got}'"));
-                set_protocol_error(server, "expected $ but got something else", c);
-                return false;
-            }
-            let ll = string2ll(&data[1..cr]);
+            let (ll, header_len) = match fast {
+                Some((ll, n)) => (Some(ll), n),
+                None => {
+                    let Some(cr) = memchr(b'\r', data) else {
+                        if data.len() > PROTO_INLINE_MAX_SIZE {
+                            c.add_reply_error("Protocol error: too big bulk count string");
+                            set_protocol_error(server, "too big bulk count string", c);
+                            return false;
+                        }
+                        break;
+                    };
+                    if cr + 1 >= data.len() {
+                        break;
+                    }
+                    if data[0] != b'$' {
+                        let got = data[0] as char;
+                        c.add_reply_error(&format!("Protocol error: expected '$', got '{got}'"));
+                        set_protocol_error(server, "expected $ but got something else", c);
+                        return false;
+                    }
+                    (string2ll(&data[1..cr]), cr + 2)
+                }
+            };
             let max = server.config.proto_max_bulk_len;
             match ll {
                 Some(ll) if ll >= 0 && (c.flags & CLIENT_MASTER != 0 || ll <= max) => {
@@ -1035,7 +1170,7 @@ pub fn process_multibulk_buffer(server: &mut Server, c: &mut Client) -> bool {
                         set_protocol_error(server, "unauth bulk length", c);
                         return false;
                     }
-                    c.qb_pos += cr + 2;
+                    c.qb_pos += header_len;
                     c.bulklen = ll;
                     // Make room for a big argument at once so that it is read
                     // without reallocations (sdsMakeRoomForNonGreedy). Not
@@ -1068,9 +1203,8 @@ pub fn process_multibulk_buffer(server: &mut Server, c: &mut Client) -> bool {
         if c.qb_end - c.qb_pos < bulklen + 2 {
             break;
         }
-        let arg = c.querybuf[c.qb_pos..c.qb_pos + bulklen].to_vec();
+        c.argv.push_copy(&c.querybuf[c.qb_pos..c.qb_pos + bulklen]);
         c.argv_len_sum += bulklen;
-        c.argv.push(arg);
         c.qb_pos += bulklen + 2;
         c.bulklen = -1;
         c.multibulklen -= 1;
@@ -1268,4 +1402,69 @@ pub fn tcp_addrs(stream: &mio::net::TcpStream, peer: SocketAddr) -> (String, Str
         .map(|a| crate::anet::anet_format_addr(&a))
         .unwrap_or_default();
     (crate::anet::anet_format_addr(&peer), local)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_len_line_agrees_with_the_general_path() {
+        // (line, whether the fast path takes it)
+        let cases: &[(&[u8], bool)] = &[
+            (b"*3\r\n", true),
+            (b"$0\r\n", true),
+            (b"$16\r\nkey", true),
+            (b"$999999999999999999\r\n", true),
+            (b"$9999999999999999999\r\n", false),
+            (b"$01\r\n", false),
+            (b"$-1\r\n", false),
+            (b"$+1\r\n", false),
+            (b"$1\rx", false),
+            (b"$1\r", false),
+            (b"$\r\n", false),
+            (b"$12", false),
+            (b"$1 \r\n", false),
+        ];
+        for &(line, fast) in cases {
+            let got = parse_plain_len_line(line);
+            assert_eq!(got.is_some(), fast, "{line:?}");
+            if let Some((v, n)) = got {
+                let cr = memchr(b'\r', line);
+                assert_eq!(cr.map(|cr| cr + 2), Some(n), "{line:?}");
+                assert_eq!(string2ll(&line[1..n - 2]), Some(v), "{line:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn argv_reuses_buffers_and_drops_big_ones() {
+        let mut argv = Argv::default();
+        argv.push_copy(b"SET");
+        argv.push_copy(b"k");
+        argv.push_copy(&[b'x'; 1000]);
+        assert_eq!(argv.len(), 3);
+        assert_eq!(&argv[1], b"k");
+        let first = argv[0].as_ptr();
+        argv.clear();
+        assert!(argv.is_empty());
+        argv.push_copy(b"GET");
+        argv.push_copy(b"k2");
+        argv.push_copy(b"v");
+        assert_eq!(argv[0].as_ptr(), first, "small buffer recycled");
+        assert!(
+            argv[2].capacity() <= ARGV_POOL_ARG_MAX,
+            "big buffer dropped"
+        );
+        assert_eq!(argv.iter().map(|a| a.len()).sum::<usize>(), 6);
+        argv.set(vec![b"PING".to_vec()]);
+        assert_eq!(argv.len(), 1);
+        assert_eq!(&argv[0], b"PING");
+        for i in 0..100 {
+            argv.push_copy(format!("{i}").as_bytes());
+        }
+        argv.clear();
+        assert!(argv.capacity() >= ARGV_POOL_MAX);
+        assert_eq!(argv.bufs.len(), ARGV_POOL_MAX);
+    }
 }

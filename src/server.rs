@@ -880,12 +880,13 @@ pub fn process_command(server: &mut Server, c: &mut Client) {
             return;
         }
     };
-    let (arity, flags, fullname) = {
+    let (arity, flags) = {
         let e = &server.commands.list[idx];
-        (e.arity, e.flags, e.fullname.clone())
+        (e.arity, e.flags)
     };
     let argc = c.argv.len() as i32;
     if (arity > 0 && arity != argc) || argc < -arity {
+        let fullname = &server.commands.list[idx].fullname;
         let err = format!("wrong number of arguments for '{fullname}' command");
         reject_command(server, c, &err);
         return;
@@ -956,7 +957,7 @@ pub fn call(server: &mut Server, c: &mut Client, idx: usize) {
     // Handlers may move their arguments out of argv, so keep a copy first.
     let monitor_argv = (cmd_flags & (commands::CMD_SKIP_MONITOR | commands::CMD_ADMIN) == 0
         && !server.repl.monitors.is_empty())
-    .then(|| c.argv.clone());
+    .then(|| c.argv.to_vec());
     proc_(server, c);
     let duration = (ustime() - start).max(0) as u64;
     let failed = !c.pending_errors.is_empty();

@@ -195,7 +195,7 @@ mod tests {
     #[test]
     fn logs_redacted_original_arguments() {
         let mut c = Client::new(1, None, 0);
-        c.argv = args(&["config", "set", "masterauth", "secret"]);
+        c.argv.set(args(&["config", "set", "masterauth", "secret"]));
         c.redact_client_command_argument(3);
         // The command still sees the secret; the log gets the redacted copy.
         assert_eq!(c.argv[3], b"secret");

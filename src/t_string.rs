@@ -16,6 +16,7 @@
 use std::borrow::Cow;
 
 use crate::bitops::get_object_read_only_string;
+use crate::db::SetCond;
 use crate::networking::Client;
 use crate::object::{ObjType, RObj, Value};
 use crate::server::{must_obey_client, Server};
@@ -230,8 +231,16 @@ fn set_generic_command(
         return;
     }
     let db = c.db;
-    let found = server.lookup_key_write(db, &c.argv[1]).is_some();
-    if (flags & OBJ_SET_NX != 0 && found) || (flags & OBJ_SET_XX != 0 && !found) {
+    let cond = if flags & OBJ_SET_NX != 0 {
+        SetCond::Nx
+    } else if flags & OBJ_SET_XX != 0 {
+        SetCond::Xx
+    } else {
+        SetCond::Always
+    };
+    let keepttl = flags & OBJ_KEEPTTL != 0;
+    let val = || try_object_encoding_arg(&c.argv[val_idx]);
+    if !server.set_key_if(db, &c.argv[1], cond, keepttl, val) {
         if flags & OBJ_SET_GET == 0 {
             match replies.abort {
                 Some(r) => c.add_reply(r),
@@ -240,8 +249,6 @@ fn set_generic_command(
         }
         return;
     }
-    let val = try_object_encoding_arg(&c.argv[val_idx]);
-    server.set_key(db, &c.argv[1], val, flags & OBJ_KEEPTTL != 0);
     server.dirty += 1;
     if expire.is_some() {
         server.set_expire(db, &c.argv[1], milliseconds);
