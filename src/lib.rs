@@ -4,22 +4,25 @@
 //! Every module is named after the C file it ports, and functions keep the C
 //! names in snake_case, so this crate can be read beside the Redis source.
 //!
-//! Layout:
-//! - `server`: the global state, `main`, the cron, `process_command`/`call`.
-//! - `ae`, `anet`, `networking`: the event loop, sockets, clients and RESP.
-//! - `commands`: the command table.
-//! - `db`, `expire`, `object`, `dict`, `sds`: the keyspace and its values.
-//! - `t_string`, `bitops`: string commands, bitmaps and bit fields.
-//! - `slowlog`, `latency`: the slow log and the latency monitor (MEMORY is
-//!   in `object`).
-//! - `evict`: the LRU/LFU access clocks of values.
-//! - `debug`, `sha1`: the DEBUG command and the dataset digest.
-//! - `t_string`: string commands.
-//! - `config`, `util`: configuration and shared helpers.
-//! - `acl`: the default user, AUTH, command categories.
-//! - `blocked`: clients waiting (for now: postponed by CLIENT PAUSE).
-//! - `replication`: replication IDs and the MONITOR feed.
-//! - `zmalloc`, `hdr_histogram`: memory accounting and latency histograms.
+//! Layout (C file in brackets):
+//! - `server` (server.c): the global state, `main`, `server_cron`,
+//!   `before_sleep`, `process_command` and `call`; `server::info` is INFO,
+//!   `server::command` the COMMAND command.
+//! - `ae` (ae.c), `anet` (anet.c), `networking` (networking.c): the event
+//!   loop, sockets, clients, RESP parsing and replies; `networking::client_cmd`
+//!   is CLIENT, HELLO, RESET and QUIT.
+//! - `commands` (commands.c): the command table.
+//! - `db` (db.c), `expire` (expire.c), `object` (object.c, with MEMORY),
+//!   `evict` (evict.c: LRU/LFU clocks), `dict` (dict.c), `sds` (sds.c),
+//!   `siphash` (siphash.c): the keyspace and its values.
+//! - `t_string` (t_string.c), `bitops` (bitops.c): strings and bitmaps.
+//! - `config` (config.c): redis.conf, CONFIG GET/SET/REWRITE.
+//! - `slowlog` (slowlog.c), `latency` (latency.c, with the latency
+//!   histograms), `debug` (debug.c: DEBUG, crash reports), `sha1` (sha1.c).
+//! - `acl` (acl.c: the default user and AUTH), `blocked` (blocked.c: for now
+//!   clients postponed by CLIENT PAUSE), `replication` (replication.c: for
+//!   now replication IDs and the MONITOR feed), `zmalloc` (zmalloc.c: memory
+//!   accounting), `util` (util.c).
 
 pub mod acl;
 pub mod ae;
