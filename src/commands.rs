@@ -2,11 +2,13 @@
 //! `server.c`.
 //!
 //! [`COMMAND_TABLE`] lists every command the server runs: name, handler,
-//! arity (negative = at least), flags, the legacy key range (first, last,
-//! step) and, for container commands such as CONFIG, their subcommands. At
+//! arity (negative = at least), flags, the Redis 7 key specs (where the
+//! keys are and how the command uses them), the tips for cluster clients
+//! and, for container commands such as CONFIG, their subcommands. At
 //! start-up [`populate_command_table`] flattens it into [`Commands`], where
-//! each command and subcommand gets an index, its full name (`config|get`)
-//! and its statistics. A client carries the index of its command.
+//! each command and subcommand gets an index, its full name (`config|get`),
+//! the legacy key range (first, last, step) derived from its key specs and
+//! its statistics. A client carries the index of its command.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -71,26 +73,125 @@ pub const CMD_FLAG_NAMES: &[(u64, &str)] = &[
     (CMD_ALLOW_BUSY, "allow_busy"),
 ];
 
+// Key spec flags: how a command uses one of its keys.
+/// Reads the value without changing it.
+pub const CMD_KEY_RO: u64 = 1 << 0;
+/// Reads and changes the value.
+pub const CMD_KEY_RW: u64 = 1 << 1;
+/// Replaces the value without reading it.
+pub const CMD_KEY_OW: u64 = 1 << 2;
+/// Removes the key.
+pub const CMD_KEY_RM: u64 = 1 << 3;
+/// Hands user data of the value back to the client (or elsewhere).
+pub const CMD_KEY_ACCESS: u64 = 1 << 4;
+pub const CMD_KEY_UPDATE: u64 = 1 << 5;
+pub const CMD_KEY_INSERT: u64 = 1 << 6;
+pub const CMD_KEY_DELETE: u64 = 1 << 7;
+/// Not a key, but routed like one (cluster slots).
+pub const CMD_KEY_NOT_KEY: u64 = 1 << 8;
+/// The spec may miss some keys: the getkeys function knows better.
+pub const CMD_KEY_INCOMPLETE: u64 = 1 << 9;
+/// The flags depend on the arguments: the getkeys function tells them.
+pub const CMD_KEY_VARIABLE_FLAGS: u64 = 1 << 10;
+
+/// Key spec flag names in the order of `addReplyFlagsForKeyArgs`.
+pub const CMD_KEY_FLAG_NAMES: &[(u64, &str)] = &[
+    (CMD_KEY_RO, "RO"),
+    (CMD_KEY_RW, "RW"),
+    (CMD_KEY_OW, "OW"),
+    (CMD_KEY_RM, "RM"),
+    (CMD_KEY_ACCESS, "access"),
+    (CMD_KEY_UPDATE, "update"),
+    (CMD_KEY_INSERT, "insert"),
+    (CMD_KEY_DELETE, "delete"),
+    (CMD_KEY_NOT_KEY, "not_key"),
+    (CMD_KEY_INCOMPLETE, "incomplete"),
+    (CMD_KEY_VARIABLE_FLAGS, "variable_flags"),
+];
+
+/// Where the search for a spec's keys starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BeginSearch {
+    /// At a fixed argument index.
+    Index(i32),
+    /// Right after a keyword, looked for from `startfrom` (negative: from
+    /// the end, searching backwards).
+    Keyword {
+        keyword: &'static str,
+        startfrom: i32,
+    },
+}
+
+/// How the keys are found once the search has begun.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FindKeys {
+    /// `lastkey` relative to the first key (negative: from the end of the
+    /// arguments), every `keystep`th argument; with `limit` > 1 and
+    /// `lastkey` -1, only the first 1/limit of the remaining arguments.
+    Range {
+        lastkey: i32,
+        keystep: i32,
+        limit: i32,
+    },
+    /// The count of keys is an argument (`keynumidx`, relative to the
+    /// start) and the keys begin at `firstkey` (relative too).
+    Keynum {
+        keynumidx: i32,
+        firstkey: i32,
+        keystep: i32,
+    },
+}
+
+/// A 7.0 key specification (`keySpec`), without its notes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeySpec {
+    pub flags: u64,
+    pub begin_search: BeginSearch,
+    pub find_keys: FindKeys,
+}
+
+/// The common spec: keys from argument `index` to `lastkey` (relative,
+/// negative from the end) every `keystep`.
+const fn ks(flags: u64, index: i32, lastkey: i32, keystep: i32) -> KeySpec {
+    KeySpec {
+        flags,
+        begin_search: BeginSearch::Index(index),
+        find_keys: FindKeys::Range {
+            lastkey,
+            keystep,
+            limit: 0,
+        },
+    }
+}
+
+/// A command-specific key finder (`getkeys_proc`) for commands whose specs
+/// cannot tell everything (variable flags): key positions in `argv` with
+/// their flags.
+pub type GetKeysProc = fn(&[Vec<u8>]) -> Vec<(usize, u64)>;
+
 /// One entry of the static table (`struct redisCommand` as declared).
 pub struct RedisCommand {
     pub name: &'static str,
     pub proc_: CommandProc,
     pub arity: i32,
     pub flags: u64,
-    /// Legacy key range: first key, last key (negative counts from the
-    /// end), step. All zero for keyless commands.
-    pub keys: (i32, i32, i32),
+    /// The key specs; the legacy (first, last, step) range is derived from
+    /// them at start-up.
+    pub key_specs: &'static [KeySpec],
+    /// Hints for cluster clients (`request_policy:...`, ...).
+    pub tips: &'static [&'static str],
+    pub getkeys_proc: Option<GetKeysProc>,
     pub group: &'static str,
     pub subcommands: &'static [RedisCommand],
 }
 
-/// Declares a command with its legacy key range.
+/// Declares a command with its key specs.
 const fn cmd(
     name: &'static str,
     proc_: CommandProc,
     arity: i32,
     flags: u64,
-    keys: (i32, i32, i32),
+    key_specs: &'static [KeySpec],
     group: &'static str,
 ) -> RedisCommand {
     RedisCommand {
@@ -98,9 +199,26 @@ const fn cmd(
         proc_,
         arity,
         flags,
-        keys,
+        key_specs,
+        tips: &[],
+        getkeys_proc: None,
         group,
         subcommands: &[],
+    }
+}
+
+impl RedisCommand {
+    /// Adds the command tips.
+    const fn tips(self, tips: &'static [&'static str]) -> Self {
+        RedisCommand { tips, ..self }
+    }
+
+    /// Adds the command's own key finder.
+    const fn getkeys(self, getkeys_proc: GetKeysProc) -> Self {
+        RedisCommand {
+            getkeys_proc: Some(getkeys_proc),
+            ..self
+        }
     }
 }
 
@@ -118,7 +236,9 @@ const fn container(
         proc_: container_command,
         arity,
         flags,
-        keys: (0, 0, 0),
+        key_specs: &[],
+        tips: &[],
+        getkeys_proc: None,
         group,
         subcommands,
     }
@@ -130,9 +250,35 @@ fn container_command(_server: &mut Server, c: &mut Client) {
     c.add_reply_subcommand_syntax_error();
 }
 
-const NOKEYS: (i32, i32, i32) = (0, 0, 0);
-const KEY1: (i32, i32, i32) = (1, 1, 1);
-const ALLKEYS: (i32, i32, i32) = (1, -1, 1);
+const NOKEYS: &[KeySpec] = &[];
+// The key specs many commands share, named after their flags; all take the
+// key at argument 1 (2 for the _2 ones) unless said otherwise.
+const RO: &[KeySpec] = &[ks(CMD_KEY_RO, 1, 0, 1)];
+const RO_2: &[KeySpec] = &[ks(CMD_KEY_RO, 2, 0, 1)];
+const RO_ALL: &[KeySpec] = &[ks(CMD_KEY_RO, 1, -1, 1)];
+const RO_ACCESS: &[KeySpec] = &[ks(CMD_KEY_RO | CMD_KEY_ACCESS, 1, 0, 1)];
+const RW_UPDATE: &[KeySpec] = &[ks(CMD_KEY_RW | CMD_KEY_UPDATE, 1, 0, 1)];
+const RW_ACCESS_UPDATE: &[KeySpec] = &[ks(CMD_KEY_RW | CMD_KEY_ACCESS | CMD_KEY_UPDATE, 1, 0, 1)];
+const OW_UPDATE: &[KeySpec] = &[ks(CMD_KEY_OW | CMD_KEY_UPDATE, 1, 0, 1)];
+const RM_DELETE_ALL: &[KeySpec] = &[ks(CMD_KEY_RM | CMD_KEY_DELETE, 1, -1, 1)];
+
+// Command tips.
+const NONDET: &[&str] = &["nondeterministic_output"];
+const NONDET_ORDER: &[&str] = &["nondeterministic_output_order"];
+const MULTI_SHARD_SUM: &[&str] = &["request_policy:multi_shard", "response_policy:agg_sum"];
+const ALL_SHARDS_SUCCEEDED: &[&str] =
+    &["request_policy:all_shards", "response_policy:all_succeeded"];
+const ALL_NODES_SUCCEEDED: &[&str] = &["request_policy:all_nodes", "response_policy:all_succeeded"];
+const NONDET_ALL_NODES_SPECIAL: &[&str] = &[
+    "nondeterministic_output",
+    "request_policy:all_nodes",
+    "response_policy:special",
+];
+const NONDET_ALL_SHARDS_SPECIAL: &[&str] = &[
+    "nondeterministic_output",
+    "request_policy:all_shards",
+    "response_policy:special",
+];
 /// The LATENCY subcommands that read or reset the monitor.
 const LATENCY_FLAGS: u64 = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE;
 
@@ -147,7 +293,7 @@ const CLIENT_FLAGS: u64 = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_SENTINEL;
 #[rustfmt::skip]
 pub static COMMAND_TABLE: &[RedisCommand] = &[
     // ---- connection (server.c, networking.c) ----
-    cmd("ping", srv::ping_command, -1, CMD_FAST | CMD_SENTINEL, NOKEYS, "connection"),
+    cmd("ping", srv::ping_command, -1, CMD_FAST | CMD_SENTINEL, NOKEYS, "connection").tips(ALL_SHARDS_SUCCEEDED),
     cmd("echo", srv::echo_command, 2, CMD_LOADING | CMD_STALE | CMD_FAST, NOKEYS, "connection"),
     cmd("select", db::select_command, 2, CMD_LOADING | CMD_STALE | CMD_FAST, NOKEYS, "connection"),
     cmd("auth", acl::auth_command, -2, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_NO_AUTH | CMD_SENTINEL | CMD_ALLOW_BUSY, NOKEYS, "connection"),
@@ -160,9 +306,9 @@ pub static COMMAND_TABLE: &[RedisCommand] = &[
         cmd("getredir", cc::client_command, 2, CLIENT_FLAGS, NOKEYS, "connection"),
         cmd("help", cc::client_command, 2, CMD_LOADING | CMD_STALE | CMD_SENTINEL, NOKEYS, "connection"),
         cmd("id", cc::client_command, 2, CLIENT_FLAGS, NOKEYS, "connection"),
-        cmd("info", cc::client_command, 2, CLIENT_FLAGS, NOKEYS, "connection"),
+        cmd("info", cc::client_command, 2, CLIENT_FLAGS, NOKEYS, "connection").tips(NONDET),
         cmd("kill", cc::client_command, -3, CMD_ADMIN | CLIENT_FLAGS, NOKEYS, "connection"),
-        cmd("list", cc::client_command, -2, CMD_ADMIN | CLIENT_FLAGS, NOKEYS, "connection"),
+        cmd("list", cc::client_command, -2, CMD_ADMIN | CLIENT_FLAGS, NOKEYS, "connection").tips(NONDET),
         cmd("no-evict", cc::client_command, 3, CMD_ADMIN | CLIENT_FLAGS, NOKEYS, "connection"),
         cmd("pause", cc::client_command, -3, CMD_ADMIN | CLIENT_FLAGS, NOKEYS, "connection"),
         cmd("reply", cc::client_command, 3, CLIENT_FLAGS, NOKEYS, "connection"),
@@ -175,79 +321,79 @@ pub static COMMAND_TABLE: &[RedisCommand] = &[
     // ---- end of connection ----
 
     // ---- generic keyspace (db.c, expire.c, object.c) ----
-    cmd("del", db::del_command, -2, CMD_WRITE, ALLKEYS, "generic"),
-    cmd("unlink", db::unlink_command, -2, CMD_WRITE | CMD_FAST, ALLKEYS, "generic"),
-    cmd("exists", db::exists_command, -2, CMD_READONLY | CMD_FAST, ALLKEYS, "generic"),
-    cmd("type", db::type_command, 2, CMD_READONLY | CMD_FAST, KEY1, "generic"),
-    cmd("keys", db::keys_command, 2, CMD_READONLY, NOKEYS, "generic"),
-    cmd("scan", db::scan_command, -2, CMD_READONLY | CMD_TOUCHES_ARBITRARY_KEYS, NOKEYS, "generic"),
-    cmd("randomkey", db::randomkey_command, 1, CMD_READONLY | CMD_TOUCHES_ARBITRARY_KEYS, NOKEYS, "generic"),
-    cmd("rename", db::rename_command, 3, CMD_WRITE, (1, 2, 1), "generic"),
-    cmd("renamenx", db::renamenx_command, 3, CMD_WRITE | CMD_FAST, (1, 2, 1), "generic"),
-    cmd("move", db::move_command, 3, CMD_WRITE | CMD_FAST, KEY1, "generic"),
-    cmd("copy", db::copy_command, -3, CMD_WRITE | CMD_DENYOOM, (1, 2, 1), "generic"),
-    cmd("touch", expire::touch_command, -2, CMD_READONLY | CMD_FAST, ALLKEYS, "generic"),
-    cmd("expire", expire::expire_command, -3, CMD_WRITE | CMD_FAST, KEY1, "generic"),
-    cmd("pexpire", expire::pexpire_command, -3, CMD_WRITE | CMD_FAST, KEY1, "generic"),
-    cmd("expireat", expire::expireat_command, -3, CMD_WRITE | CMD_FAST, KEY1, "generic"),
-    cmd("pexpireat", expire::pexpireat_command, -3, CMD_WRITE | CMD_FAST, KEY1, "generic"),
-    cmd("ttl", expire::ttl_command, 2, CMD_READONLY | CMD_FAST, KEY1, "generic"),
-    cmd("pttl", expire::pttl_command, 2, CMD_READONLY | CMD_FAST, KEY1, "generic"),
-    cmd("expiretime", expire::expiretime_command, 2, CMD_READONLY | CMD_FAST, KEY1, "generic"),
-    cmd("pexpiretime", expire::pexpiretime_command, 2, CMD_READONLY | CMD_FAST, KEY1, "generic"),
-    cmd("persist", expire::persist_command, 2, CMD_WRITE | CMD_FAST, KEY1, "generic"),
+    cmd("del", db::del_command, -2, CMD_WRITE, RM_DELETE_ALL, "generic").tips(MULTI_SHARD_SUM),
+    cmd("unlink", db::unlink_command, -2, CMD_WRITE | CMD_FAST, RM_DELETE_ALL, "generic").tips(MULTI_SHARD_SUM),
+    cmd("exists", db::exists_command, -2, CMD_READONLY | CMD_FAST, RO_ALL, "generic").tips(MULTI_SHARD_SUM),
+    cmd("type", db::type_command, 2, CMD_READONLY | CMD_FAST, RO, "generic"),
+    cmd("keys", db::keys_command, 2, CMD_READONLY, NOKEYS, "generic").tips(&["request_policy:all_shards", "nondeterministic_output_order"]),
+    cmd("scan", db::scan_command, -2, CMD_READONLY | CMD_TOUCHES_ARBITRARY_KEYS, NOKEYS, "generic").tips(&["nondeterministic_output", "request_policy:special"]),
+    cmd("randomkey", db::randomkey_command, 1, CMD_READONLY | CMD_TOUCHES_ARBITRARY_KEYS, NOKEYS, "generic").tips(&["request_policy:all_shards", "nondeterministic_output"]),
+    cmd("rename", db::rename_command, 3, CMD_WRITE, &[ks(CMD_KEY_RW | CMD_KEY_ACCESS | CMD_KEY_DELETE, 1, 0, 1), ks(CMD_KEY_OW | CMD_KEY_UPDATE, 2, 0, 1)], "generic"),
+    cmd("renamenx", db::renamenx_command, 3, CMD_WRITE | CMD_FAST, &[ks(CMD_KEY_RW | CMD_KEY_ACCESS | CMD_KEY_DELETE, 1, 0, 1), ks(CMD_KEY_OW | CMD_KEY_INSERT, 2, 0, 1)], "generic"),
+    cmd("move", db::move_command, 3, CMD_WRITE | CMD_FAST, RW_ACCESS_UPDATE, "generic"),
+    cmd("copy", db::copy_command, -3, CMD_WRITE | CMD_DENYOOM, &[ks(CMD_KEY_RO | CMD_KEY_ACCESS, 1, 0, 1), ks(CMD_KEY_OW | CMD_KEY_UPDATE, 2, 0, 1)], "generic"),
+    cmd("touch", expire::touch_command, -2, CMD_READONLY | CMD_FAST, RO_ALL, "generic").tips(MULTI_SHARD_SUM),
+    cmd("expire", expire::expire_command, -3, CMD_WRITE | CMD_FAST, RW_UPDATE, "generic"),
+    cmd("pexpire", expire::pexpire_command, -3, CMD_WRITE | CMD_FAST, RW_UPDATE, "generic"),
+    cmd("expireat", expire::expireat_command, -3, CMD_WRITE | CMD_FAST, RW_UPDATE, "generic"),
+    cmd("pexpireat", expire::pexpireat_command, -3, CMD_WRITE | CMD_FAST, RW_UPDATE, "generic"),
+    cmd("ttl", expire::ttl_command, 2, CMD_READONLY | CMD_FAST, RO_ACCESS, "generic").tips(NONDET),
+    cmd("pttl", expire::pttl_command, 2, CMD_READONLY | CMD_FAST, RO_ACCESS, "generic").tips(NONDET),
+    cmd("expiretime", expire::expiretime_command, 2, CMD_READONLY | CMD_FAST, RO_ACCESS, "generic"),
+    cmd("pexpiretime", expire::pexpiretime_command, 2, CMD_READONLY | CMD_FAST, RO_ACCESS, "generic"),
+    cmd("persist", expire::persist_command, 2, CMD_WRITE | CMD_FAST, RW_UPDATE, "generic"),
     container(
         "object",
         -2,
         0,
         "generic",
         &[
-            cmd("encoding", object::object_command, 3, CMD_READONLY, (2, 2, 1), "generic"),
-            cmd("freq", object::object_command, 3, CMD_READONLY, (2, 2, 1), "generic"),
+            cmd("encoding", object::object_command, 3, CMD_READONLY, RO_2, "generic").tips(NONDET),
+            cmd("freq", object::object_command, 3, CMD_READONLY, RO_2, "generic").tips(NONDET),
             cmd("help", object::object_command, 2, CMD_LOADING | CMD_STALE, NOKEYS, "generic"),
-            cmd("idletime", object::object_command, 3, CMD_READONLY, (2, 2, 1), "generic"),
-            cmd("refcount", object::object_command, 3, CMD_READONLY, (2, 2, 1), "generic"),
+            cmd("idletime", object::object_command, 3, CMD_READONLY, RO_2, "generic").tips(NONDET),
+            cmd("refcount", object::object_command, 3, CMD_READONLY, RO_2, "generic").tips(NONDET),
         ],
     ),
-    cmd("dbsize", db::dbsize_command, 1, CMD_READONLY | CMD_FAST, NOKEYS, "server"),
-    cmd("flushdb", db::flushdb_command, -1, CMD_WRITE, NOKEYS, "server"),
-    cmd("flushall", db::flushall_command, -1, CMD_WRITE, NOKEYS, "server"),
+    cmd("dbsize", db::dbsize_command, 1, CMD_READONLY | CMD_FAST, NOKEYS, "server").tips(&["request_policy:all_shards", "response_policy:agg_sum"]),
+    cmd("flushdb", db::flushdb_command, -1, CMD_WRITE, NOKEYS, "server").tips(ALL_SHARDS_SUCCEEDED),
+    cmd("flushall", db::flushall_command, -1, CMD_WRITE, NOKEYS, "server").tips(ALL_SHARDS_SUCCEEDED),
     cmd("swapdb", db::swapdb_command, 3, CMD_WRITE | CMD_FAST, NOKEYS, "server"),
     // ---- end of generic keyspace ----
 
     // ---- string (t_string.c) ----
-    cmd("get", t_string::get_command, 2, CMD_READONLY | CMD_FAST, KEY1, "string"),
-    cmd("getex", t_string::getex_command, -2, CMD_WRITE | CMD_FAST, KEY1, "string"),
-    cmd("getdel", t_string::getdel_command, 2, CMD_WRITE | CMD_FAST, KEY1, "string"),
-    cmd("set", t_string::set_command, -3, CMD_WRITE | CMD_DENYOOM, KEY1, "string"),
-    cmd("setnx", t_string::setnx_command, 3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, KEY1, "string"),
-    cmd("setex", t_string::setex_command, 4, CMD_WRITE | CMD_DENYOOM, KEY1, "string"),
-    cmd("psetex", t_string::psetex_command, 4, CMD_WRITE | CMD_DENYOOM, KEY1, "string"),
-    cmd("append", t_string::append_command, 3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, KEY1, "string"),
-    cmd("strlen", t_string::strlen_command, 2, CMD_READONLY | CMD_FAST, KEY1, "string"),
-    cmd("setrange", t_string::setrange_command, 4, CMD_WRITE | CMD_DENYOOM, KEY1, "string"),
-    cmd("getrange", t_string::getrange_command, 4, CMD_READONLY, KEY1, "string"),
-    cmd("substr", t_string::getrange_command, 4, CMD_READONLY, KEY1, "string"),
-    cmd("incr", t_string::incr_command, 2, CMD_WRITE | CMD_DENYOOM | CMD_FAST, KEY1, "string"),
-    cmd("decr", t_string::decr_command, 2, CMD_WRITE | CMD_DENYOOM | CMD_FAST, KEY1, "string"),
-    cmd("mget", t_string::mget_command, -2, CMD_READONLY | CMD_FAST, ALLKEYS, "string"),
-    cmd("mset", t_string::mset_command, -3, CMD_WRITE | CMD_DENYOOM, (1, -1, 2), "string"),
-    cmd("msetnx", t_string::msetnx_command, -3, CMD_WRITE | CMD_DENYOOM, (1, -1, 2), "string"),
-    cmd("incrby", t_string::incrby_command, 3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, KEY1, "string"),
-    cmd("decrby", t_string::decrby_command, 3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, KEY1, "string"),
-    cmd("incrbyfloat", t_string::incrbyfloat_command, 3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, KEY1, "string"),
-    cmd("getset", t_string::getset_command, 3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, KEY1, "string"),
-    cmd("lcs", t_string::lcs_command, -3, CMD_READONLY, (1, 2, 1), "string"),
+    cmd("get", t_string::get_command, 2, CMD_READONLY | CMD_FAST, RO_ACCESS, "string"),
+    cmd("getex", t_string::getex_command, -2, CMD_WRITE | CMD_FAST, RW_ACCESS_UPDATE, "string"),
+    cmd("getdel", t_string::getdel_command, 2, CMD_WRITE | CMD_FAST, &[ks(CMD_KEY_RW | CMD_KEY_ACCESS | CMD_KEY_DELETE, 1, 0, 1)], "string"),
+    cmd("set", t_string::set_command, -3, CMD_WRITE | CMD_DENYOOM, &[ks(CMD_KEY_RW | CMD_KEY_ACCESS | CMD_KEY_UPDATE | CMD_KEY_VARIABLE_FLAGS, 1, 0, 1)], "string").getkeys(db::set_get_keys),
+    cmd("setnx", t_string::setnx_command, 3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, &[ks(CMD_KEY_OW | CMD_KEY_INSERT, 1, 0, 1)], "string"),
+    cmd("setex", t_string::setex_command, 4, CMD_WRITE | CMD_DENYOOM, OW_UPDATE, "string"),
+    cmd("psetex", t_string::psetex_command, 4, CMD_WRITE | CMD_DENYOOM, OW_UPDATE, "string"),
+    cmd("append", t_string::append_command, 3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, &[ks(CMD_KEY_RW | CMD_KEY_INSERT, 1, 0, 1)], "string"),
+    cmd("strlen", t_string::strlen_command, 2, CMD_READONLY | CMD_FAST, RO, "string"),
+    cmd("setrange", t_string::setrange_command, 4, CMD_WRITE | CMD_DENYOOM, RW_UPDATE, "string"),
+    cmd("getrange", t_string::getrange_command, 4, CMD_READONLY, RO_ACCESS, "string"),
+    cmd("substr", t_string::getrange_command, 4, CMD_READONLY, RO_ACCESS, "string"),
+    cmd("incr", t_string::incr_command, 2, CMD_WRITE | CMD_DENYOOM | CMD_FAST, RW_ACCESS_UPDATE, "string"),
+    cmd("decr", t_string::decr_command, 2, CMD_WRITE | CMD_DENYOOM | CMD_FAST, RW_ACCESS_UPDATE, "string"),
+    cmd("mget", t_string::mget_command, -2, CMD_READONLY | CMD_FAST, &[ks(CMD_KEY_RO | CMD_KEY_ACCESS, 1, -1, 1)], "string").tips(&["request_policy:multi_shard"]),
+    cmd("mset", t_string::mset_command, -3, CMD_WRITE | CMD_DENYOOM, &[ks(CMD_KEY_OW | CMD_KEY_UPDATE, 1, -1, 2)], "string").tips(&["request_policy:multi_shard", "response_policy:all_succeeded"]),
+    cmd("msetnx", t_string::msetnx_command, -3, CMD_WRITE | CMD_DENYOOM, &[ks(CMD_KEY_OW | CMD_KEY_INSERT, 1, -1, 2)], "string").tips(&["request_policy:multi_shard", "response_policy:agg_min"]),
+    cmd("incrby", t_string::incrby_command, 3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, RW_ACCESS_UPDATE, "string"),
+    cmd("decrby", t_string::decrby_command, 3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, RW_ACCESS_UPDATE, "string"),
+    cmd("incrbyfloat", t_string::incrbyfloat_command, 3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, RW_ACCESS_UPDATE, "string"),
+    cmd("getset", t_string::getset_command, 3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, RW_ACCESS_UPDATE, "string"),
+    cmd("lcs", t_string::lcs_command, -3, CMD_READONLY, &[ks(CMD_KEY_RO | CMD_KEY_ACCESS, 1, 1, 1)], "string"),
     // ---- end of string ----
 
     // ---- bitmap (bitops.c) ----
-    cmd("setbit", bitops::setbit_command, 4, CMD_WRITE | CMD_DENYOOM, KEY1, "bitmap"),
-    cmd("getbit", bitops::getbit_command, 3, CMD_READONLY | CMD_FAST, KEY1, "bitmap"),
-    cmd("bitfield", bitops::bitfield_command, -2, CMD_WRITE | CMD_DENYOOM, KEY1, "bitmap"),
-    cmd("bitfield_ro", bitops::bitfield_ro_command, -2, CMD_READONLY | CMD_FAST, KEY1, "bitmap"),
-    cmd("bitcount", bitops::bitcount_command, -2, CMD_READONLY, KEY1, "bitmap"),
-    cmd("bitpos", bitops::bitpos_command, -3, CMD_READONLY, KEY1, "bitmap"),
-    cmd("bitop", bitops::bitop_command, -4, CMD_WRITE | CMD_DENYOOM, (2, -1, 1), "bitmap"),
+    cmd("setbit", bitops::setbit_command, 4, CMD_WRITE | CMD_DENYOOM, RW_ACCESS_UPDATE, "bitmap"),
+    cmd("getbit", bitops::getbit_command, 3, CMD_READONLY | CMD_FAST, RO_ACCESS, "bitmap"),
+    cmd("bitfield", bitops::bitfield_command, -2, CMD_WRITE | CMD_DENYOOM, &[ks(CMD_KEY_RW | CMD_KEY_ACCESS | CMD_KEY_UPDATE | CMD_KEY_VARIABLE_FLAGS, 1, 0, 1)], "bitmap").getkeys(db::bitfield_get_keys),
+    cmd("bitfield_ro", bitops::bitfield_ro_command, -2, CMD_READONLY | CMD_FAST, RO_ACCESS, "bitmap"),
+    cmd("bitcount", bitops::bitcount_command, -2, CMD_READONLY, RO_ACCESS, "bitmap"),
+    cmd("bitpos", bitops::bitpos_command, -3, CMD_READONLY, RO_ACCESS, "bitmap"),
+    cmd("bitop", bitops::bitop_command, -4, CMD_WRITE | CMD_DENYOOM, &[ks(CMD_KEY_OW | CMD_KEY_UPDATE, 2, 0, 1), ks(CMD_KEY_RO | CMD_KEY_ACCESS, 3, -1, 1)], "bitmap"),
     // ---- end of bitmap ----
 
     // ---- server (server.c, config.c, networking.c: INFO, CONFIG, CLIENT, COMMAND...) ----
@@ -257,23 +403,25 @@ pub static COMMAND_TABLE: &[RedisCommand] = &[
         proc_: srvcmd::command_command,
         arity: -1,
         flags: CMD_LOADING | CMD_STALE | CMD_SENTINEL,
-        keys: NOKEYS,
+        key_specs: NOKEYS,
+        tips: NONDET_ORDER,
+        getkeys_proc: None,
         group: "server",
         subcommands: &[
             cmd("count", srvcmd::command_count_command, 2, CMD_LOADING | CMD_STALE | CMD_SENTINEL, NOKEYS, "server"),
-            cmd("docs", srvcmd::command_docs_command, -2, CMD_LOADING | CMD_STALE | CMD_SENTINEL, NOKEYS, "server"),
+            cmd("docs", srvcmd::command_docs_command, -2, CMD_LOADING | CMD_STALE | CMD_SENTINEL, NOKEYS, "server").tips(NONDET_ORDER),
             cmd("getkeys", srvcmd::command_get_keys_command, -4, CMD_LOADING | CMD_STALE | CMD_SENTINEL, NOKEYS, "server"),
             cmd("getkeysandflags", srvcmd::command_get_keys_and_flags_command, -4, CMD_LOADING | CMD_STALE | CMD_SENTINEL, NOKEYS, "server"),
             cmd("help", srvcmd::command_help_command, 2, CMD_LOADING | CMD_STALE | CMD_SENTINEL, NOKEYS, "server"),
-            cmd("info", srvcmd::command_info_command, -2, CMD_LOADING | CMD_STALE | CMD_SENTINEL, NOKEYS, "server"),
-            cmd("list", srvcmd::command_list_command, -2, CMD_LOADING | CMD_STALE | CMD_SENTINEL, NOKEYS, "server"),
+            cmd("info", srvcmd::command_info_command, -2, CMD_LOADING | CMD_STALE | CMD_SENTINEL, NOKEYS, "server").tips(NONDET_ORDER),
+            cmd("list", srvcmd::command_list_command, -2, CMD_LOADING | CMD_STALE | CMD_SENTINEL, NOKEYS, "server").tips(NONDET_ORDER),
         ],
     },
-    cmd("info", info::info_command, -1, CMD_LOADING | CMD_STALE | CMD_SENTINEL, NOKEYS, "server"),
-    cmd("lastsave", srv::lastsave_command, 1, CMD_LOADING | CMD_STALE | CMD_FAST, NOKEYS, "server"),
+    cmd("info", info::info_command, -1, CMD_LOADING | CMD_STALE | CMD_SENTINEL, NOKEYS, "server").tips(&["nondeterministic_output", "request_policy:all_shards", "response_policy:special"]),
+    cmd("lastsave", srv::lastsave_command, 1, CMD_LOADING | CMD_STALE | CMD_FAST, NOKEYS, "server").tips(NONDET),
     cmd("monitor", srv::monitor_command, 1, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, NOKEYS, "server"),
     cmd("shutdown", srv::shutdown_command, -1, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NO_MULTI | CMD_SENTINEL | CMD_ALLOW_BUSY, NOKEYS, "server"),
-    cmd("time", srv::time_command, 1, CMD_LOADING | CMD_STALE | CMD_FAST, NOKEYS, "server"),
+    cmd("time", srv::time_command, 1, CMD_LOADING | CMD_STALE | CMD_FAST, NOKEYS, "server").tips(NONDET),
     // ---- end of server ----
 
     // ---- introspection (slowlog.c, latency.c, object.c MEMORY, debug.c) ----
@@ -283,10 +431,10 @@ pub static COMMAND_TABLE: &[RedisCommand] = &[
         0,
         "server",
         &[
-            cmd("get", crate::slowlog::slowlog_command, -2, CMD_ADMIN | CMD_LOADING | CMD_STALE, NOKEYS, "server"),
+            cmd("get", crate::slowlog::slowlog_command, -2, CMD_ADMIN | CMD_LOADING | CMD_STALE, NOKEYS, "server").tips(&["request_policy:all_nodes", "nondeterministic_output"]),
             cmd("help", crate::slowlog::slowlog_command, 2, CMD_LOADING | CMD_STALE, NOKEYS, "server"),
-            cmd("len", crate::slowlog::slowlog_command, 2, CMD_ADMIN | CMD_LOADING | CMD_STALE, NOKEYS, "server"),
-            cmd("reset", crate::slowlog::slowlog_command, 2, CMD_ADMIN | CMD_LOADING | CMD_STALE, NOKEYS, "server"),
+            cmd("len", crate::slowlog::slowlog_command, 2, CMD_ADMIN | CMD_LOADING | CMD_STALE, NOKEYS, "server").tips(&["request_policy:all_nodes", "response_policy:agg_sum", "nondeterministic_output"]),
+            cmd("reset", crate::slowlog::slowlog_command, 2, CMD_ADMIN | CMD_LOADING | CMD_STALE, NOKEYS, "server").tips(ALL_NODES_SUCCEEDED),
         ],
     ),
     container(
@@ -295,13 +443,13 @@ pub static COMMAND_TABLE: &[RedisCommand] = &[
         0,
         "server",
         &[
-            cmd("doctor", crate::latency::latency_command, 2, LATENCY_FLAGS, NOKEYS, "server"),
-            cmd("graph", crate::latency::latency_command, 3, LATENCY_FLAGS, NOKEYS, "server"),
+            cmd("doctor", crate::latency::latency_command, 2, LATENCY_FLAGS, NOKEYS, "server").tips(NONDET_ALL_NODES_SPECIAL),
+            cmd("graph", crate::latency::latency_command, 3, LATENCY_FLAGS, NOKEYS, "server").tips(NONDET_ALL_NODES_SPECIAL),
             cmd("help", crate::latency::latency_command, 2, CMD_LOADING | CMD_STALE, NOKEYS, "server"),
-            cmd("histogram", crate::latency::latency_command, -2, LATENCY_FLAGS, NOKEYS, "server"),
-            cmd("history", crate::latency::latency_command, 3, LATENCY_FLAGS, NOKEYS, "server"),
-            cmd("latest", crate::latency::latency_command, 2, LATENCY_FLAGS, NOKEYS, "server"),
-            cmd("reset", crate::latency::latency_command, -2, LATENCY_FLAGS, NOKEYS, "server"),
+            cmd("histogram", crate::latency::latency_command, -2, LATENCY_FLAGS, NOKEYS, "server").tips(NONDET_ALL_NODES_SPECIAL),
+            cmd("history", crate::latency::latency_command, 3, LATENCY_FLAGS, NOKEYS, "server").tips(NONDET_ALL_NODES_SPECIAL),
+            cmd("latest", crate::latency::latency_command, 2, LATENCY_FLAGS, NOKEYS, "server").tips(NONDET_ALL_NODES_SPECIAL),
+            cmd("reset", crate::latency::latency_command, -2, LATENCY_FLAGS, NOKEYS, "server").tips(ALL_NODES_SUCCEEDED),
         ],
     ),
     container(
@@ -310,12 +458,12 @@ pub static COMMAND_TABLE: &[RedisCommand] = &[
         0,
         "server",
         &[
-            cmd("doctor", crate::object::memory_command, 2, 0, NOKEYS, "server"),
+            cmd("doctor", crate::object::memory_command, 2, 0, NOKEYS, "server").tips(NONDET_ALL_SHARDS_SPECIAL),
             cmd("help", crate::object::memory_command, 2, CMD_LOADING | CMD_STALE, NOKEYS, "server"),
-            cmd("malloc-stats", crate::object::memory_command, 2, 0, NOKEYS, "server"),
-            cmd("purge", crate::object::memory_command, 2, 0, NOKEYS, "server"),
-            cmd("stats", crate::object::memory_command, 2, 0, NOKEYS, "server"),
-            cmd("usage", crate::object::memory_command, -3, CMD_READONLY, (2, 2, 1), "server"),
+            cmd("malloc-stats", crate::object::memory_command, 2, 0, NOKEYS, "server").tips(NONDET_ALL_SHARDS_SPECIAL),
+            cmd("purge", crate::object::memory_command, 2, 0, NOKEYS, "server").tips(ALL_SHARDS_SUCCEEDED),
+            cmd("stats", crate::object::memory_command, 2, 0, NOKEYS, "server").tips(NONDET_ALL_SHARDS_SPECIAL),
+            cmd("usage", crate::object::memory_command, -3, CMD_READONLY, RO_2, "server"),
         ],
     ),
     cmd("debug", debug::debug_command, -2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_PROTECTED, NOKEYS, "server"),
@@ -331,7 +479,7 @@ static CONFIG_SUBCOMMANDS: &[RedisCommand] = &[
     cmd("help", cfg::config_help_command, 2, CMD_LOADING | CMD_STALE, NOKEYS, "server"),
     cmd("resetstat", cfg::config_reset_stat_command, 2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, NOKEYS, "server"),
     cmd("rewrite", cfg::config_rewrite_command, 2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, NOKEYS, "server"),
-    cmd("set", cfg::config_set_command, -4, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, NOKEYS, "server"),
+    cmd("set", cfg::config_set_command, -4, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, NOKEYS, "server").tips(ALL_NODES_SUCCEEDED),
 ];
 
 /// A command or subcommand as the server uses it.
@@ -340,8 +488,15 @@ pub struct CommandEntry {
     pub fullname: String,
     pub proc_: CommandProc,
     pub arity: i32,
+    /// The declared flags, plus `CMD_MOVABLE_KEYS` when the legacy range
+    /// cannot describe the keys.
     pub flags: u64,
+    /// Legacy key range derived from the key specs: first key, last key
+    /// (negative counts from the end), step; all zero without keys.
     pub keys: (i32, i32, i32),
+    pub key_specs: &'static [KeySpec],
+    pub tips: &'static [&'static str],
+    pub getkeys_proc: Option<GetKeysProc>,
     pub group: &'static str,
     pub parent: Option<usize>,
     /// Subcommand name (lowercase) to index.
@@ -401,6 +556,60 @@ pub enum LookupError {
     UnknownSubcommand,
 }
 
+/// `populateCommandLegacyRangeSpec`: the (first, last, step) range that
+/// covers the keys of the specs, and whether the keys are "movable" (some
+/// spec is not a plain index range the legacy triple can express).
+fn populate_command_legacy_range_spec(specs: &[KeySpec]) -> ((i32, i32, i32), bool) {
+    if let [KeySpec {
+        flags,
+        begin_search: BeginSearch::Index(first),
+        find_keys: FindKeys::Range {
+            lastkey, keystep, ..
+        },
+    }] = specs
+    {
+        // A lone range is the legacy range itself, step included.
+        let last = if *lastkey >= 0 {
+            first + lastkey
+        } else {
+            *lastkey
+        };
+        return ((*first, last, *keystep), flags & CMD_KEY_INCOMPLETE != 0);
+    }
+    let mut movable = false;
+    let mut first = i32::MAX;
+    // Compared as unsigned, as in C, so a negative (from the end) last key
+    // beats any absolute one.
+    let mut last: u32 = 0;
+    for spec in specs {
+        let (
+            BeginSearch::Index(pos),
+            FindKeys::Range {
+                lastkey, keystep, ..
+            },
+        ) = (spec.begin_search, spec.find_keys)
+        else {
+            movable = true;
+            continue;
+        };
+        // Only step-1 ranges that follow the previous one can be merged.
+        if keystep != 1 || (last != 0 && last as i32 != pos - 1) {
+            movable = true;
+            continue;
+        }
+        if spec.flags & CMD_KEY_INCOMPLETE != 0 {
+            movable = true;
+        }
+        first = first.min(pos);
+        let abs_last = if lastkey >= 0 { lastkey + pos } else { lastkey };
+        last = last.max(abs_last as u32);
+    }
+    if first == i32::MAX {
+        return ((0, 0, 0), movable || !specs.is_empty());
+    }
+    ((first, last as i32, 1), movable)
+}
+
 /// `populateCommandTable`.
 pub fn populate_command_table() -> Commands {
     let mut commands = Commands {
@@ -422,12 +631,16 @@ pub fn populate_command_table() -> Commands {
 
 impl Commands {
     fn add(&mut self, def: &RedisCommand, fullname: String, parent: Option<usize>) -> usize {
+        let (keys, movable) = populate_command_legacy_range_spec(def.key_specs);
         self.list.push(CommandEntry {
             fullname,
             proc_: def.proc_,
             arity: def.arity,
-            flags: def.flags,
-            keys: def.keys,
+            flags: def.flags | if movable { CMD_MOVABLE_KEYS } else { 0 },
+            keys,
+            key_specs: def.key_specs,
+            tips: def.tips,
+            getkeys_proc: def.getkeys_proc,
             group: def.group,
             parent,
             subcommands: HashMap::default(),
@@ -535,4 +748,53 @@ pub fn unknown_subcommand_error(argv: &[Vec<u8>]) -> String {
     let sub = argv.get(1).map_or(&b""[..], |v| v);
     let sub = String::from_utf8_lossy(&sub[..sub.len().min(128)]).into_owned();
     format!("unknown subcommand '{sub}'. Try {cmd} HELP.").replace(['\r', '\n'], " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn legacy_ranges_come_from_the_key_specs() {
+        let range = |specs: &[KeySpec]| populate_command_legacy_range_spec(specs);
+        assert_eq!(range(NOKEYS), ((0, 0, 0), false));
+        assert_eq!(range(&[ks(CMD_KEY_OW, 1, -1, 2)]), ((1, -1, 2), false));
+        assert_eq!(range(RO_2), ((2, 2, 1), false));
+        // BITOP: destination then sources, merged.
+        let bitop = [ks(CMD_KEY_OW, 2, 0, 1), ks(CMD_KEY_RO, 3, -1, 1)];
+        assert_eq!(range(&bitop), ((2, -1, 1), false));
+        // Ranges that do not follow each other cannot be merged.
+        let gap = [ks(CMD_KEY_OW, 1, 0, 1), ks(CMD_KEY_RO, 3, 0, 1)];
+        assert_eq!(range(&gap), ((1, 1, 1), true));
+        let keynum = KeySpec {
+            flags: CMD_KEY_RO,
+            begin_search: BeginSearch::Index(2),
+            find_keys: FindKeys::Keynum {
+                keynumidx: 0,
+                firstkey: 1,
+                keystep: 1,
+            },
+        };
+        assert_eq!(range(&[ks(CMD_KEY_OW, 1, 0, 1), keynum]), ((1, 1, 1), true));
+        assert_eq!(range(&[keynum, keynum]), ((0, 0, 0), true));
+        let mut incomplete = ks(CMD_KEY_RO, 1, 0, 1);
+        incomplete.flags |= CMD_KEY_INCOMPLETE;
+        assert_eq!(range(&[incomplete]), ((1, 1, 1), true));
+    }
+
+    #[test]
+    fn table_ranges_match_redis() {
+        let cmds = populate_command_table();
+        let get = |name: &str| {
+            let e = &cmds.list[cmds.lookup_by_fullname(name.as_bytes()).expect(name)];
+            (e.keys, e.flags & CMD_MOVABLE_KEYS != 0)
+        };
+        assert_eq!(get("get"), ((1, 1, 1), false));
+        assert_eq!(get("mset"), ((1, -1, 2), false));
+        assert_eq!(get("rename"), ((1, 2, 1), false));
+        assert_eq!(get("lcs"), ((1, 2, 1), false));
+        assert_eq!(get("bitop"), ((2, -1, 1), false));
+        assert_eq!(get("object|encoding"), ((2, 2, 1), false));
+        assert_eq!(get("ping"), ((0, 0, 0), false));
+    }
 }

@@ -9,12 +9,16 @@
 //! SELECT, FLUSHDB, KEYS, SCAN, RENAME, MOVE, COPY, SWAPDB ...) live here
 //! too; the expiry commands are in `expire.rs`.
 
+use crate::commands::{
+    BeginSearch, CommandEntry, FindKeys, KeySpec, CMD_KEY_ACCESS, CMD_KEY_INCOMPLETE,
+    CMD_KEY_NOT_KEY, CMD_KEY_OW, CMD_KEY_RO, CMD_KEY_RW, CMD_KEY_UPDATE, CMD_KEY_VARIABLE_FLAGS,
+};
 use crate::dict::{Dict, Entry};
 use crate::networking::{Client, CLIENT_CLOSE_ASAP};
 use crate::object::{get_int_from_object_or_reply, get_long_from_object_or_reply, RObj};
 use crate::sds::Sds;
 use crate::server::Server;
-use crate::util::string_match_len;
+use crate::util::{string2ll, string_match_len};
 
 /// One numbered database (`redisDb`).
 pub struct RedisDb {
@@ -759,9 +763,283 @@ impl Client {
     }
 }
 
+// ---- Key extraction from arguments (key specs and getkeys functions) ----
+
+/// A key found in the arguments: its index in argv and its key spec flags.
+pub type KeyReference = (usize, u64);
+
+/// `getKeysUsingKeySpecs` without the search options: the keys every spec
+/// (but the `not_key` ones) finds in `argv` (command name included), or
+/// `None` when a spec does not fit the arguments or is incomplete.
+pub fn get_keys_using_key_specs(specs: &[KeySpec], argv: &[Vec<u8>]) -> Option<Vec<KeyReference>> {
+    let argc = argv.len() as i64;
+    let mut keys = Vec::new();
+    for spec in specs {
+        if spec.flags & CMD_KEY_NOT_KEY != 0 {
+            continue;
+        }
+        let mut first = match spec.begin_search {
+            BeginSearch::Index(pos) => pos as i64,
+            BeginSearch::Keyword { keyword, startfrom } => {
+                match find_keyword(argv, keyword, startfrom as i64) {
+                    Some(i) => i + 1,
+                    // No keyword, no keys for this spec.
+                    None => continue,
+                }
+            }
+        };
+        let (last, step) = match spec.find_keys {
+            FindKeys::Range {
+                lastkey,
+                keystep,
+                limit,
+            } => {
+                let (lastkey, limit) = (lastkey as i64, limit as i64);
+                let last = if lastkey >= 0 {
+                    first + lastkey
+                } else if limit == 0 {
+                    argc + lastkey
+                } else {
+                    first + ((argc - first) / limit + lastkey)
+                };
+                (last, keystep)
+            }
+            FindKeys::Keynum {
+                keynumidx,
+                firstkey,
+                keystep,
+            } => {
+                let idx = first + keynumidx as i64;
+                if keynumidx as i64 >= argc || idx >= argc {
+                    return None;
+                }
+                let numkeys = string2ll(&argv[idx as usize]).filter(|&n| n >= 0)?;
+                first += firstkey as i64;
+                (first.saturating_add(numkeys) - 1, keystep)
+            }
+        };
+        if last >= argc || last < first || first >= argc {
+            return None;
+        }
+        let mut i = first;
+        while i <= last {
+            keys.push((i as usize, spec.flags));
+            i += step.max(1) as i64;
+        }
+        if spec.flags & CMD_KEY_INCOMPLETE != 0 {
+            return None;
+        }
+    }
+    Some(keys)
+}
+
+/// The index of `keyword` (case-insensitive) searching forwards from
+/// `startfrom`, or backwards from the end when it is negative. The last
+/// argument is never taken going forwards (no key could follow it), and
+/// the command name never going backwards.
+fn find_keyword(argv: &[Vec<u8>], keyword: &str, startfrom: i64) -> Option<i64> {
+    let argc = argv.len() as i64;
+    let matches = |i: i64| {
+        (1..argc).contains(&i) && argv[i as usize].eq_ignore_ascii_case(keyword.as_bytes())
+    };
+    if startfrom > 0 {
+        (startfrom..argc - 1).find(|&i| matches(i))
+    } else if startfrom == 0 {
+        // "From the end" with nothing to skip starts past the last argument.
+        None
+    } else {
+        ((2..=argc + startfrom).rev()).find(|&i| matches(i))
+    }
+}
+
+/// Whether the command has keys at all (`doesCommandHaveKeys`).
+pub fn does_command_have_keys(cmd: &CommandEntry) -> bool {
+    cmd.getkeys_proc.is_some() || cmd.key_specs.iter().any(|s| s.flags & CMD_KEY_NOT_KEY == 0)
+}
+
+/// `getKeysFromCommandWithSpecs`: the keys of a call, from the key specs
+/// when their flags hold for every call, else from the command's getkeys
+/// function. Empty when there are none or the arguments do not fit.
+pub fn get_keys_from_command_with_specs(cmd: &CommandEntry, argv: &[Vec<u8>]) -> Vec<KeyReference> {
+    let has_keyspec = cmd.key_specs.iter().any(|s| s.flags & CMD_KEY_NOT_KEY == 0);
+    let has_varflags = cmd
+        .key_specs
+        .iter()
+        .any(|s| s.flags & CMD_KEY_VARIABLE_FLAGS != 0);
+    if has_keyspec && !has_varflags {
+        if let Some(keys) = get_keys_using_key_specs(cmd.key_specs, argv) {
+            return keys;
+        }
+    }
+    cmd.getkeys_proc
+        .map_or_else(Vec::new, |getkeys| getkeys(argv))
+}
+
+/// `setGetKeys`: SET reads its key only with the GET option.
+pub fn set_get_keys(argv: &[Vec<u8>]) -> Vec<KeyReference> {
+    let get = argv.iter().skip(3).any(|a| a.eq_ignore_ascii_case(b"get"));
+    let flags = if get {
+        CMD_KEY_RW | CMD_KEY_ACCESS | CMD_KEY_UPDATE
+    } else {
+        CMD_KEY_OW | CMD_KEY_UPDATE
+    };
+    vec![(1, flags)]
+}
+
+/// `bitfieldGetKeys`: BITFIELD only reads its key when every operation is
+/// a GET (a malformed call counts as a write).
+pub fn bitfield_get_keys(argv: &[Vec<u8>]) -> Vec<KeyReference> {
+    let mut readonly = true;
+    let mut i = 2;
+    while i < argv.len() {
+        let remargs = argv.len() - i - 1;
+        let arg = argv[i].as_slice();
+        if arg.eq_ignore_ascii_case(b"get") && remargs >= 2 {
+            i += 3;
+        } else if arg.eq_ignore_ascii_case(b"overflow") && remargs >= 1 {
+            i += 2;
+        } else {
+            // SET, INCRBY or a syntax error.
+            readonly = false;
+            break;
+        }
+    }
+    let flags = if readonly {
+        CMD_KEY_RO | CMD_KEY_ACCESS
+    } else {
+        CMD_KEY_RW | CMD_KEY_ACCESS | CMD_KEY_UPDATE
+    };
+    vec![(1, flags)]
+}
+
 #[cfg(test)]
 mod tests {
-    use super::parse_scan_cursor;
+    use super::*;
+
+    fn args(s: &str) -> Vec<Vec<u8>> {
+        s.split(' ').map(|a| a.as_bytes().to_vec()).collect()
+    }
+
+    fn positions(specs: &[KeySpec], argv: &str) -> Option<Vec<usize>> {
+        get_keys_using_key_specs(specs, &args(argv))
+            .map(|k| k.into_iter().map(|(p, _)| p).collect())
+    }
+
+    const fn spec(begin_search: BeginSearch, find_keys: FindKeys) -> KeySpec {
+        KeySpec {
+            flags: CMD_KEY_RO,
+            begin_search,
+            find_keys,
+        }
+    }
+
+    #[test]
+    fn keynum_specs_read_the_key_count() {
+        // ZUNIONSTORE dest numkeys key [key ...] ...
+        let specs = [
+            spec(
+                BeginSearch::Index(1),
+                FindKeys::Range {
+                    lastkey: 0,
+                    keystep: 1,
+                    limit: 0,
+                },
+            ),
+            spec(
+                BeginSearch::Index(2),
+                FindKeys::Keynum {
+                    keynumidx: 0,
+                    firstkey: 1,
+                    keystep: 1,
+                },
+            ),
+        ];
+        assert_eq!(
+            positions(&specs, "zunionstore d 2 a b weights 1 2"),
+            Some(vec![1, 3, 4])
+        );
+        assert_eq!(positions(&specs, "zunionstore d 3 a b"), None);
+        assert_eq!(positions(&specs, "zunionstore d x a b"), None);
+        assert_eq!(positions(&specs, "zunionstore d -1 a"), None);
+        assert_eq!(positions(&specs, "zunionstore d"), None);
+    }
+
+    #[test]
+    fn keyword_specs_search_both_ways() {
+        // MIGRATE host port key db timeout ... KEYS k1 k2, searched from the end.
+        let back = [spec(
+            BeginSearch::Keyword {
+                keyword: "KEYS",
+                startfrom: -2,
+            },
+            FindKeys::Range {
+                lastkey: -1,
+                keystep: 1,
+                limit: 0,
+            },
+        )];
+        assert_eq!(
+            positions(&back, "migrate h p \"\" 0 5 keys a b"),
+            Some(vec![7, 8])
+        );
+        assert_eq!(positions(&back, "migrate h p k 0 5"), Some(vec![]));
+        // XREAD ... STREAMS k1 k2 id1 id2: half of what follows the keyword.
+        let fwd = [spec(
+            BeginSearch::Keyword {
+                keyword: "STREAMS",
+                startfrom: 1,
+            },
+            FindKeys::Range {
+                lastkey: -1,
+                keystep: 1,
+                limit: 2,
+            },
+        )];
+        assert_eq!(
+            positions(&fwd, "xread count 2 streams a b 0 0"),
+            Some(vec![4, 5])
+        );
+        // The last argument is never the keyword going forwards.
+        assert_eq!(positions(&fwd, "xread streams"), Some(vec![]));
+    }
+
+    #[test]
+    fn incomplete_and_not_key_specs() {
+        let mut s = spec(
+            BeginSearch::Index(1),
+            FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        );
+        s.flags |= CMD_KEY_INCOMPLETE;
+        assert_eq!(positions(&[s], "sort k"), None);
+        s.flags = CMD_KEY_NOT_KEY;
+        assert_eq!(positions(&[s], "x k"), Some(vec![]));
+    }
+
+    #[test]
+    fn variable_flags_come_from_the_getkeys_functions() {
+        let rw = CMD_KEY_RW | CMD_KEY_ACCESS | CMD_KEY_UPDATE;
+        assert_eq!(
+            set_get_keys(&args("set k v")),
+            vec![(1, CMD_KEY_OW | CMD_KEY_UPDATE)]
+        );
+        assert_eq!(set_get_keys(&args("set k get GET")), vec![(1, rw)]);
+        assert_eq!(set_get_keys(&args("set k v Get")), vec![(1, rw)]);
+        let ro = CMD_KEY_RO | CMD_KEY_ACCESS;
+        assert_eq!(bitfield_get_keys(&args("bitfield k")), vec![(1, ro)]);
+        assert_eq!(
+            bitfield_get_keys(&args("bitfield k overflow fail get u1 0")),
+            vec![(1, ro)]
+        );
+        assert_eq!(bitfield_get_keys(&args("bitfield k get u1")), vec![(1, rw)]);
+        assert_eq!(
+            bitfield_get_keys(&args("bitfield k get u1 0 set u1 0 1")),
+            vec![(1, rw)]
+        );
+    }
 
     #[test]
     fn scan_cursor_follows_strtoul() {

@@ -3,17 +3,19 @@
 //!
 //! COMMAND INFO answers the ten-element description of Redis 7.0: name,
 //! arity, flags, first key, last key, step, ACL categories, tips, key specs
-//! and subcommands. Our table carries legacy key ranges but neither key
-//! specs nor tips nor documentation yet, so those elements are empty sets,
-//! COMMAND DOCS answers a map with only the group (and the subcommands),
-//! and COMMAND GETKEYS works from the legacy range, which is exact for
-//! every command without movable keys; GETKEYSANDFLAGS then reports no
-//! flags for the keys.
+//! and subcommands. The key specs are printed without their notes (prose
+//! our table does not carry). COMMAND DOCS answers a map with only the
+//! group (and the subcommands), as the table has no documentation.
+//! COMMAND GETKEYS and GETKEYSANDFLAGS find the keys through the key specs
+//! (or the command's getkeys function) and report each key's spec flags.
 
 use crate::acl::{
     acl_get_command_category_flag_by_name, add_reply_command_categories, command_acl_categories,
 };
-use crate::commands::{CommandEntry, CMD_FLAG_NAMES, CMD_NO_MANDATORY_KEYS};
+use crate::commands::{
+    BeginSearch, CommandEntry, FindKeys, CMD_FLAG_NAMES, CMD_KEY_FLAG_NAMES, CMD_NO_MANDATORY_KEYS,
+};
+use crate::db::{does_command_have_keys, get_keys_from_command_with_specs};
 use crate::networking::Client;
 use crate::server::Server;
 use crate::util::string_match_len;
@@ -39,16 +41,85 @@ fn legacy_range(cmd: &CommandEntry) -> (i64, i64, i64) {
     (first as i64, last as i64, step as i64)
 }
 
-/// `addReplyFlagsForCommand`: the flag names, as a set of statuses.
-fn add_reply_flags_for_command(c: &mut Client, flags: u64) {
-    let count = CMD_FLAG_NAMES
-        .iter()
-        .filter(|(f, _)| flags & f != 0)
-        .count();
+/// `addReplyCommandFlags`: the names of the flags set, as a set of
+/// statuses.
+fn add_reply_command_flags(c: &mut Client, flags: u64, names: &[(u64, &str)]) {
+    let count = names.iter().filter(|(f, _)| flags & f != 0).count();
     c.add_reply_set_len(count as i64);
-    for (f, name) in CMD_FLAG_NAMES {
+    for (f, name) in names {
         if flags & f != 0 {
             c.add_reply_status(name);
+        }
+    }
+}
+
+/// `addReplyFlagsForCommand`.
+fn add_reply_flags_for_command(c: &mut Client, flags: u64) {
+    add_reply_command_flags(c, flags, CMD_FLAG_NAMES);
+}
+
+/// `addReplyFlagsForKeyArgs`.
+fn add_reply_flags_for_key_args(c: &mut Client, flags: u64) {
+    add_reply_command_flags(c, flags, CMD_KEY_FLAG_NAMES);
+}
+
+/// A two-entry map `{type: <kind>, spec: {...}}` opener, as key specs use.
+fn add_reply_spec_head(c: &mut Client, kind: &str, speclen: i64) {
+    c.add_reply_map_len(2);
+    c.add_reply_bulk(b"type");
+    c.add_reply_bulk(kind.as_bytes());
+    c.add_reply_bulk(b"spec");
+    c.add_reply_map_len(speclen);
+}
+
+/// One name/integer pair of a map.
+fn add_reply_field_long(c: &mut Client, name: &str, value: i32) {
+    c.add_reply_bulk(name.as_bytes());
+    c.add_reply_long_long(value as i64);
+}
+
+/// `addReplyCommandKeySpecs` (notes left out, see the module doc).
+fn add_reply_command_key_specs(c: &mut Client, cmd: &CommandEntry) {
+    c.add_reply_set_len(cmd.key_specs.len() as i64);
+    for spec in cmd.key_specs {
+        c.add_reply_map_len(3);
+        c.add_reply_bulk(b"flags");
+        add_reply_flags_for_key_args(c, spec.flags);
+        c.add_reply_bulk(b"begin_search");
+        match spec.begin_search {
+            BeginSearch::Index(pos) => {
+                add_reply_spec_head(c, "index", 1);
+                add_reply_field_long(c, "index", pos);
+            }
+            BeginSearch::Keyword { keyword, startfrom } => {
+                add_reply_spec_head(c, "keyword", 2);
+                c.add_reply_bulk(b"keyword");
+                c.add_reply_bulk(keyword.as_bytes());
+                add_reply_field_long(c, "startfrom", startfrom);
+            }
+        }
+        c.add_reply_bulk(b"find_keys");
+        match spec.find_keys {
+            FindKeys::Range {
+                lastkey,
+                keystep,
+                limit,
+            } => {
+                add_reply_spec_head(c, "range", 3);
+                add_reply_field_long(c, "lastkey", lastkey);
+                add_reply_field_long(c, "keystep", keystep);
+                add_reply_field_long(c, "limit", limit);
+            }
+            FindKeys::Keynum {
+                keynumidx,
+                firstkey,
+                keystep,
+            } => {
+                add_reply_spec_head(c, "keynum", 3);
+                add_reply_field_long(c, "keynumidx", keynumidx);
+                add_reply_field_long(c, "firstkey", firstkey);
+                add_reply_field_long(c, "keystep", keystep);
+            }
         }
     }
 }
@@ -69,9 +140,11 @@ fn add_reply_command_info(server: &Server, c: &mut Client, idx: Option<usize>) {
     c.add_reply_long_long(last);
     c.add_reply_long_long(step);
     add_reply_command_categories(c, command_acl_categories(cmd));
-    // Tips and key specs are not carried by our table yet.
-    c.add_reply_set_len(0);
-    c.add_reply_set_len(0);
+    c.add_reply_set_len(cmd.tips.len() as i64);
+    for tip in cmd.tips {
+        c.add_reply_bulk(tip.as_bytes());
+    }
+    add_reply_command_key_specs(c, cmd);
     if cmd.subcommands.is_empty() {
         c.add_reply_set_len(0);
     } else {
@@ -206,41 +279,15 @@ pub fn command_docs_command(server: &mut Server, c: &mut Client) {
     }
 }
 
-/// `getKeysUsingLegacyRangeSpec`: key positions in `argv` (which starts
-/// with the command name), or `None` when the arguments do not reach the
-/// range (a variadic command called with too few arguments).
-fn get_keys_using_legacy_range(cmd: &CommandEntry, argc: usize) -> Option<Vec<usize>> {
-    let (first, last, step) = cmd.keys;
-    if first <= 0 {
-        return Some(Vec::new());
-    }
-    let last = if last < 0 {
-        argc as i64 + last as i64
-    } else {
-        last as i64
-    };
-    let step = step.max(1) as usize;
-    let mut keys = Vec::new();
-    let mut j = first as i64;
-    while j <= last {
-        if j as usize >= argc {
-            return None;
-        }
-        keys.push(j as usize);
-        j += step as i64;
-    }
-    Some(keys)
-}
-
 /// `getKeysSubcommandImpl`: COMMAND GETKEYS / GETKEYSANDFLAGS.
 fn get_keys_subcommand_impl(server: &mut Server, c: &mut Client, with_flags: bool) {
-    let args: Vec<Vec<u8>> = c.argv[2..].to_vec();
-    let Ok(idx) = server.commands.lookup_command(&args) else {
+    let args = &c.argv[2..];
+    let Ok(idx) = server.commands.lookup_command(args) else {
         c.add_reply_error("Invalid command specified");
         return;
     };
     let cmd = &server.commands.list[idx];
-    if cmd.keys.0 <= 0 {
+    if !does_command_have_keys(cmd) {
         c.add_reply_error("The command has no key arguments");
         return;
     }
@@ -249,22 +296,25 @@ fn get_keys_subcommand_impl(server: &mut Server, c: &mut Client, with_flags: boo
         c.add_reply_error("Invalid number of arguments specified for command");
         return;
     }
-    let no_mandatory = cmd.flags & CMD_NO_MANDATORY_KEYS != 0;
-    match get_keys_using_legacy_range(cmd, args.len()) {
-        Some(keys) if !keys.is_empty() => {
-            c.add_reply_array_len(keys.len() as i64);
-            for k in keys {
-                if with_flags {
-                    c.add_reply_array_len(2);
-                    c.add_reply_bulk(&args[k]);
-                    c.add_reply_set_len(0);
-                } else {
-                    c.add_reply_bulk(&args[k]);
-                }
-            }
+    let keys = get_keys_from_command_with_specs(cmd, args);
+    if keys.is_empty() {
+        if cmd.flags & CMD_NO_MANDATORY_KEYS != 0 {
+            c.add_reply_array_len(0);
+        } else {
+            c.add_reply_error("Invalid arguments specified for command");
         }
-        _ if no_mandatory => c.add_reply_array_len(0),
-        _ => c.add_reply_error("Invalid arguments specified for command"),
+        return;
+    }
+    c.add_reply_array_len(keys.len() as i64);
+    for (pos, flags) in keys {
+        let key = c.argv[pos + 2].clone();
+        if with_flags {
+            c.add_reply_array_len(2);
+            c.add_reply_bulk(&key);
+            add_reply_flags_for_key_args(c, flags);
+        } else {
+            c.add_reply_bulk(&key);
+        }
     }
 }
 
