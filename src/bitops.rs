@@ -17,7 +17,7 @@ use crate::networking::Client;
 use crate::object::{ObjType, RObj, Value};
 use crate::server::{must_obey_client, Server};
 use crate::t_string::ERR_NOT_INTEGER;
-use crate::util::{ll2string, string2ll};
+use crate::util::string2ll;
 
 /// `redisPopcount`: how many bits are set in `s`.
 pub fn redis_popcount(s: &[u8]) -> u64 {
@@ -272,23 +272,6 @@ fn lookup_string_for_bit_command<'a>(
     Some((s, dirty))
 }
 
-/// `getObjectReadOnlyString`: the bytes of a string value (an `int` is
-/// printed), or None if the value is of another type.
-pub fn get_object_read_only_string(o: &RObj) -> Option<Cow<'_, [u8]>> {
-    if o.obj_type() != ObjType::String {
-        return None;
-    }
-    match &o.value {
-        Value::Int(v) => {
-            let mut buf = [0u8; 24];
-            let n = ll2string(&mut buf, *v);
-            Some(Cow::Owned(buf[..n].to_vec()))
-        }
-        Value::EmbStr(s) => Some(Cow::Borrowed(s.as_bytes())),
-        Value::Raw(v) => Some(Cow::Borrowed(v)),
-    }
-}
-
 /// SETBIT key offset value: replies with the bit's previous value.
 pub fn setbit_command(server: &mut Server, c: &mut Client) {
     let Some(bitoffset) = get_bit_offset_from_argument(server, c, 2, false, 0) else {
@@ -327,12 +310,9 @@ pub fn getbit_command(server: &mut Server, c: &mut Client) {
         return;
     };
     let mut buf = [0u8; 24];
-    let s = match o.string_bytes(&mut buf) {
-        Some(s) if o.obj_type() == ObjType::String => s,
-        _ => {
-            c.add_reply_wrongtype();
-            return;
-        }
+    let Some(s) = o.string_bytes(&mut buf) else {
+        c.add_reply_wrongtype();
+        return;
     };
     let byte = (bitoffset >> 3) as usize;
     let bitval = s.get(byte).map_or(0, |b| (b >> (7 - (bitoffset & 7))) & 1);
@@ -385,7 +365,7 @@ pub fn bitop_command(server: &mut Server, c: &mut Client) {
             .iter()
             .map(|k| {
                 dict.get(&k[..])
-                    .and_then(get_object_read_only_string)
+                    .and_then(RObj::string_value)
                     .unwrap_or(Cow::Borrowed(&[]))
             })
             .collect();
@@ -493,7 +473,7 @@ pub fn bitcount_command(server: &mut Server, c: &mut Client) {
         c.add_reply(b":0\r\n");
         return;
     };
-    let Some(p) = get_object_read_only_string(o) else {
+    let Some(p) = o.string_value() else {
         c.add_reply_wrongtype();
         return;
     };
@@ -564,7 +544,7 @@ pub fn bitpos_command(server: &mut Server, c: &mut Client) {
         c.add_reply_long_long(if bit { -1 } else { 0 });
         return;
     };
-    let Some(p) = get_object_read_only_string(o) else {
+    let Some(p) = o.string_value() else {
         c.add_reply_wrongtype();
         return;
     };
@@ -737,7 +717,7 @@ fn bitfield_generic(server: &mut Server, c: &mut Client, readonly_cmd: bool) {
         // Reads only: a missing key reads as zeros.
         let value = match server.lookup_key_read(db, &c.argv[1]) {
             None => None,
-            Some(o) => match get_object_read_only_string(o) {
+            Some(o) => match o.string_value() {
                 Some(s) => Some(s),
                 None => {
                     c.add_reply_wrongtype();

@@ -118,7 +118,8 @@ impl RObj {
         }
     }
 
-    /// The bytes of a string value; an `int` is written into `buf`.
+    /// The bytes of a string value, `None` for any other type; an `int`
+    /// is written into `buf`. Callers need no separate type check.
     pub fn string_bytes<'a>(&'a self, buf: &'a mut [u8; 24]) -> Option<&'a [u8]> {
         match &self.value {
             Value::Int(v) => {
@@ -130,7 +131,18 @@ impl RObj {
         }
     }
 
-    /// `stringObjectLen`.
+    /// `getObjectReadOnlyString`: like `string_bytes`, for callers that hold
+    /// several values at once (an `int` is printed into a new buffer).
+    pub fn string_value(&self) -> Option<std::borrow::Cow<'_, [u8]>> {
+        use std::borrow::Cow;
+        match &self.value {
+            Value::Int(v) => Some(Cow::Owned(crate::util::ll_to_bytes(*v))),
+            Value::EmbStr(s) => Some(Cow::Borrowed(s.as_bytes())),
+            Value::Raw(v) => Some(Cow::Borrowed(v)),
+        }
+    }
+
+    /// `stringObjectLen`, `None` for any other type.
     pub fn string_len(&self) -> Option<usize> {
         let mut buf = [0u8; 24];
         self.string_bytes(&mut buf).map(|b| b.len())

@@ -15,7 +15,6 @@
 
 use std::borrow::Cow;
 
-use crate::bitops::get_object_read_only_string;
 use crate::db::SetCond;
 use crate::networking::Client;
 use crate::object::{ObjType, RObj, Value};
@@ -92,7 +91,7 @@ fn get_generic_command(server: &mut Server, c: &mut Client) -> bool {
 fn add_reply_string_object(c: &mut Client, o: &RObj) -> bool {
     let mut buf = [0u8; 24];
     match o.string_bytes(&mut buf) {
-        Some(b) if o.obj_type() == ObjType::String => {
+        Some(b) => {
             c.add_reply_bulk(b);
             true
         }
@@ -375,7 +374,7 @@ pub fn setrange_command(server: &mut Server, c: &mut Client) {
     let olen = match server.lookup_key_write(db, &c.argv[1]) {
         None => None,
         Some(o) => match o.string_len() {
-            Some(l) if o.obj_type() == ObjType::String => Some(l),
+            Some(l) => Some(l),
             _ => {
                 c.add_reply_wrongtype();
                 return;
@@ -427,12 +426,9 @@ pub fn getrange_command(server: &mut Server, c: &mut Client) {
         return;
     };
     let mut buf = [0u8; 24];
-    let s = match o.string_bytes(&mut buf) {
-        Some(s) if o.obj_type() == ObjType::String => s,
-        _ => {
-            c.add_reply_wrongtype();
-            return;
-        }
+    let Some(s) = o.string_bytes(&mut buf) else {
+        c.add_reply_wrongtype();
+        return;
     };
     let strlen = s.len() as i64;
     if start < 0 && end < 0 && start > end {
@@ -463,14 +459,14 @@ pub fn mget_command(server: &mut Server, c: &mut Client) {
     c.add_reply_array_len(c.argv.len() as i64 - 1);
     for j in 1..c.argv.len() {
         match server.lookup_key_read(db, &c.argv[j]) {
-            Some(o) if o.obj_type() == ObjType::String => {
+            Some(o) => {
                 let mut buf = [0u8; 24];
                 match o.string_bytes(&mut buf) {
                     Some(b) => c.add_reply_bulk(b),
                     None => c.add_reply_null(),
                 }
             }
-            _ => c.add_reply_null(),
+            None => c.add_reply_null(),
         }
     }
 }
@@ -633,7 +629,7 @@ pub fn append_command(server: &mut Server, c: &mut Client) {
         }
         Some(o) => {
             let olen = match o.string_len() {
-                Some(l) if o.obj_type() == ObjType::String => l,
+                Some(l) => l,
                 _ => {
                     c.add_reply_wrongtype();
                     return;
@@ -663,7 +659,7 @@ pub fn strlen_command(server: &mut Server, c: &mut Client) {
     match server.lookup_key_read(db, &c.argv[1]) {
         None => c.add_reply_long_long(0),
         Some(o) => match o.string_len() {
-            Some(l) if o.obj_type() == ObjType::String => c.add_reply_long_long(l as i64),
+            Some(l) => c.add_reply_long_long(l as i64),
             _ => c.add_reply_wrongtype(),
         },
     }
@@ -690,7 +686,7 @@ pub fn lcs_command(server: &mut Server, c: &mut Client) {
     let dict = &server.dbs[db].dict;
     let value_of = |key: &[u8]| {
         dict.get(key)
-            .and_then(get_object_read_only_string)
+            .and_then(RObj::string_value)
             .unwrap_or(Cow::Borrowed(&[]))
     };
     let (a, b) = (value_of(&c.argv[1]), value_of(&c.argv[2]));
