@@ -354,6 +354,7 @@ pub fn debug_command(server: &mut Server, c: &mut Client) {
         // nothing to gain from that here.
         (b"leak", 3) => c.add_reply_ok(),
         (b"segfault", _) => debug_segfault(),
+        // safe: DEBUG PANIC exists to crash on purpose (a protected command).
         (b"panic", _) => panic!(
             "DEBUG PANIC called at Unix time {}",
             crate::util::mstime() / 1000
