@@ -182,6 +182,14 @@ impl Server {
         self.dbs[db].dict.insert(Sds::new(key), val);
     }
 
+    /// `signalModifiedKey`: every write to a key calls this, so that
+    /// WATCH (multi.rs) can fail the transactions watching it and client
+    /// side caching can invalidate it. MULTI/WATCH is being written; until
+    /// it lands nothing watches keys.
+    pub fn signal_modified_key(&mut self, db: usize, key: &[u8]) {
+        let _ = (db, key);
+    }
+
     /// `setKey`: creates or overwrites a key; the TTL is dropped unless
     /// `keepttl`.
     pub fn set_key(&mut self, db: usize, key: &[u8], val: RObj, keepttl: bool) {

@@ -38,6 +38,7 @@ pub mod evict;
 pub mod expire;
 pub mod latency;
 pub mod networking;
+pub mod notify;
 pub mod object;
 pub mod replication;
 pub mod sds;
