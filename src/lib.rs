@@ -29,6 +29,7 @@ pub mod ae;
 pub mod anet;
 pub mod bitops;
 pub mod blocked;
+pub mod cluster;
 pub mod commands;
 pub mod config;
 pub mod db;
