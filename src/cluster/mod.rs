@@ -1,0 +1,2 @@
+//! Redis Cluster (cluster.c, cluster.h); for now only the bus wire format.
+pub mod msg;
