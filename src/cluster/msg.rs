@@ -27,7 +27,8 @@
 //! length) and of the start of `clusterProcessPacket` (version, the expected
 //! length of each type, the extension walk). A decoded packet encodes back to
 //! the same bytes as long as it is laid out the way a C node lays it out:
-//! reserved fields zero and the hostname extension padded with zeros.
+//! reserved fields zero, and the hostname extension no longer than C makes
+//! it, its padding zeros.
 
 /// Number of hash slots.
 pub const CLUSTER_SLOTS: usize = 16384;
@@ -518,9 +519,9 @@ fn decode_gossip(e: &[u8]) -> ClusterMsgDataGossip {
     }
 }
 
-/// Walks the ping extensions that start at `pos` the way
-/// `clusterProcessPacket` validates them, returning them and the length
-/// they take. `totlen - explen` is the room left after the gossip section.
+/// Walks the ping extensions that start at offset `explen` (the end of the
+/// gossip section) the way `clusterProcessPacket` validates them, returning
+/// them and the offset where they end.
 fn decode_ping_exts(
     buf: &[u8],
     hdr: &ClusterMsgHeader,
