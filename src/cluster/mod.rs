@@ -13,7 +13,7 @@
 //!
 //! | cluster.c section | module |
 //! |---|---|
-//! | the wire structs of cluster.h | `msg` |
+//! | the message structs of cluster.h, their encoding and the packet checks of the read handler and `clusterProcessPacket` | `msg` |
 //!
 //! Nodes and links point at each other by index (`NodeId`, `LinkId`: keys
 //! of the slabs in `ClusterState`) where C keeps pointers; a node's name is
@@ -233,7 +233,10 @@ mod tests {
         // Values from CLUSTER KEYSLOT of redis-server 7.0.15.
         assert_eq!(key_hash_slot(b"foo"), 12182);
         assert_eq!(key_hash_slot(b"barfoo"), 10078);
-        assert_eq!(key_hash_slot(b"{user1000}.following"), key_hash_slot(b"user1000"));
+        assert_eq!(
+            key_hash_slot(b"{user1000}.following"),
+            key_hash_slot(b"user1000")
+        );
         assert_eq!(key_hash_slot(b"foo{}{bar}"), key_hash_slot(b"foo{}{bar}"));
         assert_ne!(key_hash_slot(b"foo{}{bar}"), key_hash_slot(b"bar"));
         assert_eq!(key_hash_slot(b"foo{{bar}}zap"), key_hash_slot(b"{bar"));
