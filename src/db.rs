@@ -179,7 +179,9 @@ impl Server {
     /// `dbAdd` of a value that already lived in the keyspace (RENAME,
     /// MOVE): its access clock travels with it, as the C object does.
     fn db_add_keep_clock(&mut self, db: usize, key: &[u8], val: RObj) {
+        let t = val.obj_type();
         self.dbs[db].dict.insert(Sds::new(key), val);
+        crate::blocked::signal_key_as_ready(self, db, key, t);
     }
 
     /// `signalModifiedKey`: every write to a key calls this, so that
@@ -305,6 +307,9 @@ impl Server {
         std::mem::swap(&mut d1.expires, &mut d2.expires);
         std::mem::swap(&mut d1.avg_ttl, &mut d2.avg_ttl);
         std::mem::swap(&mut d1.expires_cursor, &mut d2.expires_cursor);
+        // Clients blocked on a key the swap filled can be served now.
+        crate::blocked::scan_database_for_ready_keys(self, lo);
+        crate::blocked::scan_database_for_ready_keys(self, hi);
         true
     }
 
