@@ -17,6 +17,8 @@
 //!   `siphash` (siphash.c): the keyspace and its values; `listpack`
 //!   (listpack.c): the compact serialised encoding of small collections.
 //! - `t_string` (t_string.c), `bitops` (bitops.c): strings and bitmaps.
+//! - `t_set` (t_set.c) with `intset` (intset.c), `t_hash` (t_hash.c): sets
+//!   and hashes in their compact and hashtable encodings.
 //! - `config` (config.c): redis.conf, CONFIG GET/SET/REWRITE.
 //! - `slowlog` (slowlog.c), `latency` (latency.c, with the latency
 //!   histograms), `debug` (debug.c: DEBUG, crash reports), `sha1` (sha1.c).
@@ -37,6 +39,7 @@ pub mod debug;
 pub mod dict;
 pub mod evict;
 pub mod expire;
+pub mod intset;
 pub mod latency;
 pub mod listpack;
 pub mod networking;
@@ -48,6 +51,8 @@ pub mod server;
 pub mod sha1;
 pub mod siphash;
 pub mod slowlog;
+pub mod t_hash;
+pub mod t_set;
 pub mod t_string;
 pub mod util;
 pub mod zmalloc;
