@@ -199,6 +199,15 @@ impl HashValue {
         }
     }
 
+    /// Gives back a listpack's spare room after a write: growing a `Vec`
+    /// doubles it, where C reallocates to the exact size, and small hashes
+    /// are numerous enough for that to show in `used_memory`.
+    pub fn shrink_to_fit(&mut self) {
+        if let HashValue::Listpack(lp) = self {
+            lp.shrink_to_fit();
+        }
+    }
+
     /// `hashTypeDelete`: returns whether the field was there.
     pub fn delete(&mut self, field: &[u8]) -> bool {
         match self {
@@ -345,6 +354,7 @@ pub fn hsetnx_command(server: &mut Server, c: &mut Client) {
     }
     h.try_conversion(&c.argv[2..4], max_value);
     h.set(&c.argv[2], &c.argv[3], max_entries, max_value);
+    h.shrink_to_fit();
     c.add_reply_long_long(1);
     server.signal_modified_key(db, &key);
     notify_keyspace_event(server, NOTIFY_HASH, "hset", &key, db);
@@ -379,6 +389,7 @@ pub fn hset_command(server: &mut Server, c: &mut Client) {
             created += 1;
         }
     }
+    h.shrink_to_fit();
     // HSET counts the new fields; the deprecated HMSET says OK.
     if matches!(c.argv[0].get(1), Some(b's' | b'S')) {
         c.add_reply_long_long(created);
@@ -418,6 +429,7 @@ pub fn hincrby_command(server: &mut Server, c: &mut Client) {
     };
     let text = crate::util::ll_to_bytes(value);
     h.set(&c.argv[2], &text, max_entries, max_value);
+    h.shrink_to_fit();
     c.add_reply_long_long(value);
     server.signal_modified_key(db, &key);
     notify_keyspace_event(server, NOTIFY_HASH, "hincrby", &key, db);
@@ -457,6 +469,7 @@ pub fn hincrbyfloat_command(server: &mut Server, c: &mut Client) {
     };
     let text = ld2string(sum, Ld2StringMode::Human);
     h.set(&c.argv[2], &text, max_entries, max_value);
+    h.shrink_to_fit();
     c.add_reply_bulk(&text);
     server.signal_modified_key(db, &key);
     notify_keyspace_event(server, NOTIFY_HASH, "hincrbyfloat", &key, db);
