@@ -19,9 +19,7 @@ use crate::dict::Dict;
 use crate::listpack::{safe_to_add, Listpack, LpEntry};
 use crate::networking::{Client, CLIENT_CLOSE_ASAP};
 use crate::notify::notify_keyspace_event;
-use crate::object::{
-    get_long_long_from_object_or_reply, get_range_long_from_object_or_reply, RObj, Value,
-};
+use crate::object::{get_range_long_from_object_or_reply, RObj, Value};
 use crate::sds::Sds;
 use crate::server::Server;
 use crate::util::{ld2string, string2ld, string2ll, Ld2StringMode, LongDouble};
@@ -290,6 +288,14 @@ fn lp_pairs(lp: &Listpack) -> impl Iterator<Item = (LpEntry<'_>, LpEntry<'_>)> +
     std::iter::from_fn(move || Some((it.next()?, it.next()?)))
 }
 
+/// Runs a handler with the key (argument 1) taken out of the client, so
+/// that it can be borrowed while the client is replied to; no copy.
+fn with_key(c: &mut Client, f: impl FnOnce(&mut Client, &[u8])) {
+    let key = std::mem::take(&mut c.argv[1]);
+    f(c, &key);
+    c.argv[1] = key;
+}
+
 fn as_hash(o: &RObj) -> Option<&HashValue> {
     match &o.value {
         Value::Hash(h) => Some(h),
@@ -343,22 +349,23 @@ fn lookup_write_or_create<'a>(
 /// HSETNX key field value
 pub fn hsetnx_command(server: &mut Server, c: &mut Client) {
     let db = c.db;
-    let key = c.argv[1].clone();
-    let (max_entries, max_value) = listpack_limits(server);
-    let Some(h) = lookup_write_or_create(server, c, &key) else {
-        return;
-    };
-    if h.exists(&c.argv[2]) {
-        c.add_reply_long_long(0);
-        return;
-    }
-    h.try_conversion(&c.argv[2..4], max_value);
-    h.set(&c.argv[2], &c.argv[3], max_entries, max_value);
-    h.shrink_to_fit();
-    c.add_reply_long_long(1);
-    server.signal_modified_key(db, &key);
-    notify_keyspace_event(server, NOTIFY_HASH, "hset", &key, db);
-    server.dirty += 1;
+    with_key(c, |c, key| {
+        let (max_entries, max_value) = listpack_limits(server);
+        let Some(h) = lookup_write_or_create(server, c, key) else {
+            return;
+        };
+        if h.exists(&c.argv[2]) {
+            c.add_reply_long_long(0);
+            return;
+        }
+        h.try_conversion(&c.argv[2..4], max_value);
+        h.set(&c.argv[2], &c.argv[3], max_entries, max_value);
+        h.shrink_to_fit();
+        c.add_reply_long_long(1);
+        server.signal_modified_key(db, key);
+        notify_keyspace_event(server, NOTIFY_HASH, "hset", key, db);
+        server.dirty += 1;
+    });
 }
 
 /// `hash-max-listpack-entries` and `hash-max-listpack-value`.
@@ -372,68 +379,76 @@ fn listpack_limits(server: &Server) -> (u64, u64) {
 /// HSET key field value [field value ...], and HMSET (which replies OK).
 pub fn hset_command(server: &mut Server, c: &mut Client) {
     if c.argv.len() % 2 == 1 {
-        let name = String::from_utf8_lossy(&c.argv[0]).to_lowercase();
-        c.add_reply_error_arity(&name);
+        let name = c
+            .cmd
+            .map_or("", |i| server.commands.list[i].fullname.as_str());
+        c.add_reply_error_arity(name);
         return;
     }
     let db = c.db;
-    let key = c.argv[1].clone();
-    let (max_entries, max_value) = listpack_limits(server);
-    let Some(h) = lookup_write_or_create(server, c, &key) else {
-        return;
-    };
-    h.try_conversion(&c.argv[2..], max_value);
-    let mut created = 0;
-    for pair in c.argv[2..].chunks_exact(2) {
-        if !h.set(&pair[0], &pair[1], max_entries, max_value) {
-            created += 1;
+    with_key(c, |c, key| {
+        let (max_entries, max_value) = listpack_limits(server);
+        let Some(h) = lookup_write_or_create(server, c, key) else {
+            return;
+        };
+        h.try_conversion(&c.argv[2..], max_value);
+        let mut created = 0;
+        for pair in c.argv[2..].chunks_exact(2) {
+            if !h.set(&pair[0], &pair[1], max_entries, max_value) {
+                created += 1;
+            }
         }
-    }
-    h.shrink_to_fit();
-    // HSET counts the new fields; the deprecated HMSET says OK.
-    if matches!(c.argv[0].get(1), Some(b's' | b'S')) {
-        c.add_reply_long_long(created);
-    } else {
-        c.add_reply_ok();
-    }
-    server.signal_modified_key(db, &key);
-    notify_keyspace_event(server, NOTIFY_HASH, "hset", &key, db);
-    server.dirty += (c.argv.len() as u64 - 2) / 2;
+        h.shrink_to_fit();
+        // HSET counts the new fields; the deprecated HMSET says OK.
+        let hmset = c
+            .cmd
+            .is_some_and(|i| server.commands.list[i].fullname == "hmset");
+        if !hmset {
+            c.add_reply_long_long(created);
+        } else {
+            c.add_reply_ok();
+        }
+        server.signal_modified_key(db, key);
+        notify_keyspace_event(server, NOTIFY_HASH, "hset", key, db);
+        server.dirty += (c.argv.len() as u64 - 2) / 2;
+    });
 }
 
 /// HINCRBY key field increment
 pub fn hincrby_command(server: &mut Server, c: &mut Client) {
     let db = c.db;
-    let Some(incr) = get_long_long_from_object_or_reply(c, &c.argv[3].clone(), None) else {
+    let Some(incr) = string2ll(&c.argv[3]) else {
+        c.add_reply_error("value is not an integer or out of range");
         return;
     };
-    let key = c.argv[1].clone();
-    let (max_entries, max_value) = listpack_limits(server);
-    let Some(h) = lookup_write_or_create(server, c, &key) else {
-        return;
-    };
-    let value = match h.get(&c.argv[2]) {
-        None => 0,
-        Some(LpEntry::Int(v)) => v,
-        Some(LpEntry::Str(s)) => match string2ll(s) {
-            Some(v) => v,
-            None => {
-                c.add_reply_error("hash value is not an integer");
-                return;
-            }
-        },
-    };
-    let Some(value) = value.checked_add(incr) else {
-        c.add_reply_error("increment or decrement would overflow");
-        return;
-    };
-    let text = crate::util::ll_to_bytes(value);
-    h.set(&c.argv[2], &text, max_entries, max_value);
-    h.shrink_to_fit();
-    c.add_reply_long_long(value);
-    server.signal_modified_key(db, &key);
-    notify_keyspace_event(server, NOTIFY_HASH, "hincrby", &key, db);
-    server.dirty += 1;
+    with_key(c, |c, key| {
+        let (max_entries, max_value) = listpack_limits(server);
+        let Some(h) = lookup_write_or_create(server, c, key) else {
+            return;
+        };
+        let value = match h.get(&c.argv[2]) {
+            None => 0,
+            Some(LpEntry::Int(v)) => v,
+            Some(LpEntry::Str(s)) => match string2ll(s) {
+                Some(v) => v,
+                None => {
+                    c.add_reply_error("hash value is not an integer");
+                    return;
+                }
+            },
+        };
+        let Some(value) = value.checked_add(incr) else {
+            c.add_reply_error("increment or decrement would overflow");
+            return;
+        };
+        let text = crate::util::ll_to_bytes(value);
+        h.set(&c.argv[2], &text, max_entries, max_value);
+        h.shrink_to_fit();
+        c.add_reply_long_long(value);
+        server.signal_modified_key(db, key);
+        notify_keyspace_event(server, NOTIFY_HASH, "hincrby", key, db);
+        server.dirty += 1;
+    });
 }
 
 /// HINCRBYFLOAT key field increment
@@ -447,38 +462,39 @@ pub fn hincrbyfloat_command(server: &mut Server, c: &mut Client) {
         c.add_reply_error("value is NaN or Infinity");
         return;
     }
-    let key = c.argv[1].clone();
-    let (max_entries, max_value) = listpack_limits(server);
-    let Some(h) = lookup_write_or_create(server, c, &key) else {
-        return;
-    };
-    let value = match h.get(&c.argv[2]) {
-        None => LongDouble::ZERO,
-        Some(LpEntry::Int(v)) => LongDouble::from_i64(v),
-        Some(LpEntry::Str(s)) => match string2ld(s) {
-            Some(v) => v,
-            None => {
-                c.add_reply_error("hash value is not a float");
-                return;
-            }
-        },
-    };
-    let Some(sum) = value.checked_add(incr) else {
-        c.add_reply_error("increment would produce NaN or Infinity");
-        return;
-    };
-    let text = ld2string(sum, Ld2StringMode::Human);
-    h.set(&c.argv[2], &text, max_entries, max_value);
-    h.shrink_to_fit();
-    c.add_reply_bulk(&text);
-    server.signal_modified_key(db, &key);
-    notify_keyspace_event(server, NOTIFY_HASH, "hincrbyfloat", &key, db);
-    server.dirty += 1;
+    with_key(c, |c, key| {
+        let (max_entries, max_value) = listpack_limits(server);
+        let Some(h) = lookup_write_or_create(server, c, key) else {
+            return;
+        };
+        let value = match h.get(&c.argv[2]) {
+            None => LongDouble::ZERO,
+            Some(LpEntry::Int(v)) => LongDouble::from_i64(v),
+            Some(LpEntry::Str(s)) => match string2ld(s) {
+                Some(v) => v,
+                None => {
+                    c.add_reply_error("hash value is not a float");
+                    return;
+                }
+            },
+        };
+        let Some(sum) = value.checked_add(incr) else {
+            c.add_reply_error("increment would produce NaN or Infinity");
+            return;
+        };
+        let text = ld2string(sum, Ld2StringMode::Human);
+        h.set(&c.argv[2], &text, max_entries, max_value);
+        h.shrink_to_fit();
+        c.add_reply_bulk(&text);
+        server.signal_modified_key(db, key);
+        notify_keyspace_event(server, NOTIFY_HASH, "hincrbyfloat", key, db);
+        server.dirty += 1;
+    });
 }
 
-/// `addHashFieldToReply`.
-fn add_hash_field_to_reply(c: &mut Client, h: Option<&HashValue>, field: &[u8]) {
-    match h.and_then(|h| h.get(field)) {
+/// `addHashFieldToReply` of argument `j`.
+fn add_hash_field_to_reply(c: &mut Client, h: Option<&HashValue>, j: usize) {
+    match h.and_then(|h| h.get(&c.argv[j])) {
         Some(e) => add_reply_entry(c, e),
         None => c.add_reply_null(),
     }
@@ -486,111 +502,113 @@ fn add_hash_field_to_reply(c: &mut Client, h: Option<&HashValue>, field: &[u8]) 
 
 /// HGET key field
 pub fn hget_command(server: &mut Server, c: &mut Client) {
-    let key = c.argv[1].clone();
-    match lookup_hash_read(server, c, &key) {
+    with_key(c, |c, key| match lookup_hash_read(server, c, key) {
         Err(()) => {}
         Ok(false) => c.add_reply_null(),
-        Ok(true) => add_hash_field_to_reply(c, hash_at(server, c.db, &key), &c.argv[2].clone()),
-    }
+        Ok(true) => add_hash_field_to_reply(c, hash_at(server, c.db, key), 2),
+    });
 }
 
 /// HMGET key field [field ...]
 pub fn hmget_command(server: &mut Server, c: &mut Client) {
-    let key = c.argv[1].clone();
-    if lookup_hash_read(server, c, &key).is_err() {
-        return;
-    }
-    let h = hash_at(server, c.db, &key);
-    c.add_reply_array_len(c.argv.len() as i64 - 2);
-    for j in 2..c.argv.len() {
-        let field = std::mem::take(&mut c.argv[j]);
-        add_hash_field_to_reply(c, h, &field);
-        c.argv[j] = field;
-    }
+    with_key(c, |c, key| {
+        if lookup_hash_read(server, c, key).is_err() {
+            return;
+        }
+        let h = hash_at(server, c.db, key);
+        c.add_reply_array_len(c.argv.len() as i64 - 2);
+        for j in 2..c.argv.len() {
+            add_hash_field_to_reply(c, h, j);
+        }
+    });
 }
 
 /// HDEL key field [field ...]
 pub fn hdel_command(server: &mut Server, c: &mut Client) {
     let db = c.db;
-    let key = c.argv[1].clone();
-    let h = match server.lookup_key_write(db, &key) {
-        None => return c.add_reply_long_long(0),
-        Some(o) => match as_hash_mut(o) {
-            Some(h) => h,
-            None => return c.add_reply_wrongtype(),
-        },
-    };
-    let mut deleted = 0i64;
-    let mut keyremoved = false;
-    for f in &c.argv[2..] {
-        if h.delete(f) {
-            deleted += 1;
-            if h.is_empty() {
-                keyremoved = true;
-                break;
+    with_key(c, |c, key| {
+        let h = match server.lookup_key_write(db, key) {
+            None => return c.add_reply_long_long(0),
+            Some(o) => match as_hash_mut(o) {
+                Some(h) => h,
+                None => return c.add_reply_wrongtype(),
+            },
+        };
+        let mut deleted = 0i64;
+        let mut keyremoved = false;
+        for f in &c.argv[2..] {
+            if h.delete(f) {
+                deleted += 1;
+                if h.is_empty() {
+                    keyremoved = true;
+                    break;
+                }
             }
         }
-    }
-    if keyremoved {
-        server.db_delete(db, &key);
-    }
-    if deleted > 0 {
-        server.signal_modified_key(db, &key);
-        notify_keyspace_event(server, NOTIFY_HASH, "hdel", &key, db);
         if keyremoved {
-            notify_keyspace_event(server, NOTIFY_GENERIC, "del", &key, db);
+            server.db_delete(db, key);
         }
-        server.dirty += deleted as u64;
-    }
-    c.add_reply_long_long(deleted);
+        if deleted > 0 {
+            server.signal_modified_key(db, key);
+            notify_keyspace_event(server, NOTIFY_HASH, "hdel", key, db);
+            if keyremoved {
+                notify_keyspace_event(server, NOTIFY_GENERIC, "del", key, db);
+            }
+            server.dirty += deleted as u64;
+        }
+        c.add_reply_long_long(deleted);
+    });
 }
 
 /// HLEN key
 pub fn hlen_command(server: &mut Server, c: &mut Client) {
-    let key = c.argv[1].clone();
-    if lookup_hash_read(server, c, &key).is_ok() {
-        let n = hash_at(server, c.db, &key).map_or(0, |h| h.len());
-        c.add_reply_long_long(n as i64);
-    }
+    with_key(c, |c, key| {
+        if lookup_hash_read(server, c, key).is_ok() {
+            let n = hash_at(server, c.db, key).map_or(0, |h| h.len());
+            c.add_reply_long_long(n as i64);
+        }
+    });
 }
 
 /// HSTRLEN key field
 pub fn hstrlen_command(server: &mut Server, c: &mut Client) {
-    let key = c.argv[1].clone();
-    if lookup_hash_read(server, c, &key).is_ok() {
-        let n = hash_at(server, c.db, &key)
-            .and_then(|h| h.get(&c.argv[2]))
-            .map_or(0, entry_len);
-        c.add_reply_long_long(n as i64);
-    }
+    with_key(c, |c, key| {
+        if lookup_hash_read(server, c, key).is_ok() {
+            let n = hash_at(server, c.db, key)
+                .and_then(|h| h.get(&c.argv[2]))
+                .map_or(0, entry_len);
+            c.add_reply_long_long(n as i64);
+        }
+    });
 }
 
 /// `genericHgetallCommand`: HKEYS, HVALS, HGETALL.
 fn generic_hgetall_command(server: &mut Server, c: &mut Client, keys: bool, vals: bool) {
-    let key = c.argv[1].clone();
-    let Ok(found) = lookup_hash_read(server, c, &key) else {
-        return;
-    };
-    let h = if found {
-        hash_at(server, c.db, &key)
-    } else {
-        None
-    };
-    let len = h.map_or(0, |h| h.len()) as i64;
-    // Fields with values make a map; either alone a flat array.
-    if keys && vals {
-        c.add_reply_map_len(len);
-    } else {
-        c.add_reply_array_len(len);
-    }
-    for (f, v) in h.into_iter().flat_map(|h| h.iter()) {
-        if keys {
-            add_reply_entry(c, f);
+    with_key(c, |c, key| {
+        let Ok(found) = lookup_hash_read(server, c, key) else {
+            return;
+        };
+        let h = if found {
+            hash_at(server, c.db, key)
+        } else {
+            None
+        };
+        let len = h.map_or(0, |h| h.len()) as i64;
+        // Fields with values make a map; either alone a flat array.
+        if keys && vals {
+            c.add_reply_map_len(len);
+        } else {
+            c.add_reply_array_len(len);
         }
-        if vals {
-            add_reply_entry(c, v);
+        for (f, v) in h.into_iter().flat_map(|h| h.iter()) {
+            if keys {
+                add_reply_entry(c, f);
+            }
+            if vals {
+                add_reply_entry(c, v);
+            }
         }
-    }
+    });
 }
 
 /// HKEYS key
@@ -610,11 +628,12 @@ pub fn hgetall_command(server: &mut Server, c: &mut Client) {
 
 /// HEXISTS key field
 pub fn hexists_command(server: &mut Server, c: &mut Client) {
-    let key = c.argv[1].clone();
-    if lookup_hash_read(server, c, &key).is_ok() {
-        let hit = hash_at(server, c.db, &key).is_some_and(|h| h.exists(&c.argv[2]));
-        c.add_reply_long_long(hit as i64);
-    }
+    with_key(c, |c, key| {
+        if lookup_hash_read(server, c, key).is_ok() {
+            let hit = hash_at(server, c.db, key).is_some_and(|h| h.exists(&c.argv[2]));
+            c.add_reply_long_long(hit as i64);
+        }
+    });
 }
 
 /// HSCAN key cursor [MATCH pattern] [COUNT count]
