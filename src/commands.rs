@@ -306,7 +306,9 @@ const LATENCY_FLAGS: u64 = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE;
 
 use crate::networking::client_cmd as cc;
 use crate::server::{command as srvcmd, info};
-use crate::{acl, bitops, db, debug, expire, object, server as srv, t_list, t_string};
+use crate::{
+    acl, bitops, db, debug, expire, object, server as srv, t_hash, t_list, t_set, t_string,
+};
 
 /// The flags most CLIENT subcommands share.
 const CLIENT_FLAGS: u64 = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_SENTINEL;
@@ -442,6 +444,44 @@ pub static COMMAND_TABLE: &[RedisCommand] = &[
     cmd("rpoplpush", t_list::rpoplpush_command, 3, CMD_WRITE | CMD_DENYOOM, LIST_MOVE, "list"),
     cmd("lmove", t_list::lmove_command, 5, CMD_WRITE | CMD_DENYOOM, LIST_MOVE, "list"),
     // ---- end of list ----
+    // ---- set (t_set.c) ----
+    cmd("sadd", t_set::sadd_command, -3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, &[ks(CMD_KEY_RW | CMD_KEY_INSERT, 1, 0, 1)], "set"),
+    cmd("srem", t_set::srem_command, -3, CMD_WRITE | CMD_FAST, &[ks(CMD_KEY_RW | CMD_KEY_DELETE, 1, 0, 1)], "set"),
+    cmd("smove", t_set::smove_command, 4, CMD_WRITE | CMD_FAST, &[ks(CMD_KEY_RW | CMD_KEY_ACCESS | CMD_KEY_DELETE, 1, 0, 1), ks(CMD_KEY_RW | CMD_KEY_INSERT, 2, 0, 1)], "set"),
+    cmd("sismember", t_set::sismember_command, 3, CMD_READONLY | CMD_FAST, RO, "set"),
+    cmd("smismember", t_set::smismember_command, -3, CMD_READONLY | CMD_FAST, RO_ACCESS, "set"),
+    cmd("scard", t_set::scard_command, 2, CMD_READONLY | CMD_FAST, RO, "set"),
+    cmd("spop", t_set::spop_command, -2, CMD_WRITE | CMD_FAST, &[ks(CMD_KEY_RW | CMD_KEY_ACCESS | CMD_KEY_DELETE, 1, 0, 1)], "set").tips(NONDET),
+    cmd("srandmember", t_set::srandmember_command, -2, CMD_READONLY, RO_ACCESS, "set").tips(NONDET),
+    cmd("sinter", t_set::sinter_command, -2, CMD_READONLY, &[ks(CMD_KEY_RO | CMD_KEY_ACCESS, 1, -1, 1)], "set").tips(NONDET_ORDER),
+    cmd("sintercard", t_set::sintercard_command, -3, CMD_READONLY, &[KeySpec { flags: CMD_KEY_RO | CMD_KEY_ACCESS, begin_search: BeginSearch::Index(1), find_keys: FindKeys::Keynum { keynumidx: 0, firstkey: 1, keystep: 1 } }], "set"),
+    cmd("sinterstore", t_set::sinterstore_command, -3, CMD_WRITE | CMD_DENYOOM, &[ks(CMD_KEY_RW | CMD_KEY_UPDATE, 1, 0, 1), ks(CMD_KEY_RO | CMD_KEY_ACCESS, 2, -1, 1)], "set"),
+    cmd("smembers", t_set::sinter_command, 2, CMD_READONLY, RO_ACCESS, "set").tips(NONDET_ORDER),
+    cmd("sunion", t_set::sunion_command, -2, CMD_READONLY, &[ks(CMD_KEY_RO | CMD_KEY_ACCESS, 1, -1, 1)], "set").tips(NONDET_ORDER),
+    cmd("sunionstore", t_set::sunionstore_command, -3, CMD_WRITE | CMD_DENYOOM, &[ks(CMD_KEY_OW | CMD_KEY_UPDATE, 1, 0, 1), ks(CMD_KEY_RO | CMD_KEY_ACCESS, 2, -1, 1)], "set"),
+    cmd("sdiff", t_set::sdiff_command, -2, CMD_READONLY, &[ks(CMD_KEY_RO | CMD_KEY_ACCESS, 1, -1, 1)], "set").tips(NONDET_ORDER),
+    cmd("sdiffstore", t_set::sdiffstore_command, -3, CMD_WRITE | CMD_DENYOOM, &[ks(CMD_KEY_OW | CMD_KEY_UPDATE, 1, 0, 1), ks(CMD_KEY_RO | CMD_KEY_ACCESS, 2, -1, 1)], "set"),
+    cmd("sscan", t_set::sscan_command, -3, CMD_READONLY, RO_ACCESS, "set").tips(NONDET),
+    // ---- end of set ----
+
+    // ---- hash (t_hash.c) ----
+    cmd("hset", t_hash::hset_command, -4, CMD_WRITE | CMD_DENYOOM | CMD_FAST, RW_UPDATE, "hash"),
+    cmd("hsetnx", t_hash::hsetnx_command, 4, CMD_WRITE | CMD_DENYOOM | CMD_FAST, &[ks(CMD_KEY_RW | CMD_KEY_INSERT, 1, 0, 1)], "hash"),
+    cmd("hget", t_hash::hget_command, 3, CMD_READONLY | CMD_FAST, RO_ACCESS, "hash"),
+    cmd("hmset", t_hash::hset_command, -4, CMD_WRITE | CMD_DENYOOM | CMD_FAST, RW_UPDATE, "hash"),
+    cmd("hmget", t_hash::hmget_command, -3, CMD_READONLY | CMD_FAST, RO_ACCESS, "hash"),
+    cmd("hincrby", t_hash::hincrby_command, 4, CMD_WRITE | CMD_DENYOOM | CMD_FAST, RW_ACCESS_UPDATE, "hash"),
+    cmd("hincrbyfloat", t_hash::hincrbyfloat_command, 4, CMD_WRITE | CMD_DENYOOM | CMD_FAST, RW_ACCESS_UPDATE, "hash"),
+    cmd("hdel", t_hash::hdel_command, -3, CMD_WRITE | CMD_FAST, &[ks(CMD_KEY_RW | CMD_KEY_DELETE, 1, 0, 1)], "hash"),
+    cmd("hlen", t_hash::hlen_command, 2, CMD_READONLY | CMD_FAST, RO, "hash"),
+    cmd("hstrlen", t_hash::hstrlen_command, 3, CMD_READONLY | CMD_FAST, RO, "hash"),
+    cmd("hkeys", t_hash::hkeys_command, 2, CMD_READONLY, RO_ACCESS, "hash").tips(NONDET_ORDER),
+    cmd("hvals", t_hash::hvals_command, 2, CMD_READONLY, RO_ACCESS, "hash").tips(NONDET_ORDER),
+    cmd("hgetall", t_hash::hgetall_command, 2, CMD_READONLY, RO_ACCESS, "hash").tips(NONDET_ORDER),
+    cmd("hexists", t_hash::hexists_command, 3, CMD_READONLY | CMD_FAST, RO, "hash"),
+    cmd("hrandfield", t_hash::hrandfield_command, -2, CMD_READONLY, RO_ACCESS, "hash").tips(NONDET),
+    cmd("hscan", t_hash::hscan_command, -3, CMD_READONLY, RO_ACCESS, "hash").tips(NONDET),
+    // ---- end of hash ----
 
     // ---- server (server.c, config.c, networking.c: INFO, CONFIG, CLIENT, COMMAND...) ----
     container("config", -2, 0, "server", CONFIG_SUBCOMMANDS),

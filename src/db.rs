@@ -583,6 +583,94 @@ fn scan_generic_command(server: &mut Server, c: &mut Client, mut cursor: u64) {
     }
 }
 
+/// `shared.emptyscan`: the reply of SSCAN/HSCAN/ZSCAN on a missing key.
+pub fn add_reply_empty_scan(c: &mut Client) {
+    c.add_reply_array_len(2);
+    c.add_reply_bulk(b"0");
+    c.add_reply_array_len(0);
+}
+
+/// One bounded step of `dictScan` over a collection's table, as
+/// `scanGenericCommand` takes it: up to ten times `count` buckets, stopping
+/// once `count` entries were seen. Returns the next cursor.
+pub fn scan_dict<K: std::hash::Hash + Eq, V>(
+    d: &Dict<K, V>,
+    mut cursor: u64,
+    count: i64,
+    mut f: impl FnMut(&K, &V),
+) -> u64 {
+    let mut seen: i64 = 0;
+    let mut maxiterations = count.saturating_mul(10);
+    loop {
+        cursor = d.scan(cursor, |k, v| {
+            seen += 1;
+            f(k, v)
+        });
+        if cursor == 0 || maxiterations == 0 || seen >= count {
+            return cursor;
+        }
+        maxiterations -= 1;
+    }
+}
+
+/// `scanGenericCommand` for the elements of a value (SSCAN, HSCAN, ZSCAN
+/// key cursor [MATCH pattern] [COUNT count]), once the key was found and
+/// type-checked. `walk(cursor, count, out)` pushes the next elements and
+/// returns the next cursor; with `pairs` they come as (field, value) and
+/// MATCH filters on the field and drops its value with it.
+pub fn scan_collection(
+    c: &mut Client,
+    cursor: u64,
+    pairs: bool,
+    walk: impl FnOnce(u64, i64, &mut Vec<Vec<u8>>) -> u64,
+) {
+    let mut count: i64 = 10;
+    let mut pat: Option<Vec<u8>> = None;
+    let mut i = 3;
+    while i < c.argv.len() {
+        let remaining = c.argv.len() - i;
+        if c.argv[i].eq_ignore_ascii_case(b"count") && remaining >= 2 {
+            let Some(n) = get_long_from_object_or_reply(c, &c.argv[i + 1].clone(), None) else {
+                return;
+            };
+            if n < 1 {
+                c.add_reply_syntax_error();
+                return;
+            }
+            count = n;
+        } else if c.argv[i].eq_ignore_ascii_case(b"match") && remaining >= 2 {
+            let p = c.argv[i + 1].clone();
+            pat = if p.as_slice() == b"*" { None } else { Some(p) };
+        } else {
+            c.add_reply_syntax_error();
+            return;
+        }
+        i += 2;
+    }
+    let mut items = Vec::new();
+    let cursor = walk(cursor, count, &mut items);
+    if let Some(p) = &pat {
+        let mut kept = Vec::with_capacity(items.len());
+        let mut it = items.into_iter();
+        while let Some(k) = it.next() {
+            let v = if pairs { it.next() } else { None };
+            if string_match_len(p, &k, false) {
+                kept.push(k);
+                kept.extend(v);
+            }
+        }
+        items = kept;
+    }
+    c.add_reply_array_len(2);
+    let mut buf = [0u8; 24];
+    let n = crate::util::ull2string(&mut buf, cursor);
+    c.add_reply_bulk(&buf[..n]);
+    c.add_reply_array_len(items.len() as i64);
+    for k in &items {
+        c.add_reply_bulk(k);
+    }
+}
+
 /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
 pub fn scan_command(server: &mut Server, c: &mut Client) {
     let Some(cursor) = parse_scan_cursor_or_reply(c, &c.argv[1].clone()) else {

@@ -19,7 +19,7 @@
 //! `enable-debug-command` allows it.
 
 use crate::networking::Client;
-use crate::object::{get_positive_long_from_object_or_reply, ObjType, RObj};
+use crate::object::{get_positive_long_from_object_or_reply, ObjType, RObj, Value};
 use crate::server::{server_log_raw, server_log_raw_text, Server, LL_WARNING, REDIS_VERSION};
 use crate::sha1::{sha1, Sha1};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -67,11 +67,15 @@ pub fn xor_object_digest(server: &Server, db: usize, key: &[u8], digest: &mut [u
     let type_id: u32 = match o.obj_type() {
         ObjType::String => 0,
         ObjType::List => 1,
+        ObjType::Set => 2,
+        ObjType::Hash => 4,
     };
     mix_digest(digest, &type_id.to_be_bytes());
-    match o.obj_type() {
-        ObjType::String => mix_string_object_digest(digest, o),
-        ObjType::List => crate::t_list::mix_list_digest(digest, o),
+    match &o.value {
+        Value::List(_) => crate::t_list::mix_list_digest(digest, o),
+        Value::Set(s) => s.digest(digest),
+        Value::Hash(h) => h.digest(digest),
+        _ => mix_string_object_digest(digest, o),
     }
     if server.dbs[db].get_expire(key) != -1 {
         xor_digest(digest, b"!!expire!!");

@@ -20,6 +20,8 @@
 //! - `cluster` (cluster.c, cluster.h): Redis Cluster; `cluster::msg` is the
 //!   bus wire format.
 //! - `t_list` (t_list.c), `quicklist` (quicklist.c): lists.
+//! - `t_set` (t_set.c) with `intset` (intset.c), `t_hash` (t_hash.c): sets
+//!   and hashes in their compact and hashtable encodings.
 //! - `config` (config.c): redis.conf, CONFIG GET/SET/REWRITE.
 //! - `slowlog` (slowlog.c), `latency` (latency.c, with the latency
 //!   histograms), `debug` (debug.c: DEBUG, crash reports), `sha1` (sha1.c).
@@ -41,6 +43,7 @@ pub mod debug;
 pub mod dict;
 pub mod evict;
 pub mod expire;
+pub mod intset;
 pub mod latency;
 pub mod listpack;
 pub mod networking;
@@ -53,7 +56,9 @@ pub mod server;
 pub mod sha1;
 pub mod siphash;
 pub mod slowlog;
+pub mod t_hash;
 pub mod t_list;
+pub mod t_set;
 pub mod t_string;
 pub mod util;
 pub mod zmalloc;

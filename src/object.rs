@@ -33,6 +33,8 @@ pub const OBJ_SHARED_REFCOUNT: i64 = i32::MAX as i64;
 pub enum ObjType {
     String,
     List,
+    Set,
+    Hash,
 }
 
 impl ObjType {
@@ -40,6 +42,8 @@ impl ObjType {
         match self {
             ObjType::String => "string",
             ObjType::List => "list",
+            ObjType::Set => "set",
+            ObjType::Hash => "hash",
         }
     }
 }
@@ -55,6 +59,10 @@ pub enum Value {
     Raw(Vec<u8>),
     /// `OBJ_LIST`, always `OBJ_ENCODING_QUICKLIST` in 7.0.
     List(crate::quicklist::Quicklist),
+    /// A set: `intset` or `hashtable` (t_set.rs).
+    Set(crate::t_set::SetValue),
+    /// A hash: `listpack` or `hashtable` (t_hash.rs).
+    Hash(crate::t_hash::HashValue),
 }
 
 /// A keyspace value with its access clock (LRU seconds or LFU counter).
@@ -103,16 +111,20 @@ impl RObj {
         match self.value {
             Value::Int(_) | Value::EmbStr(_) | Value::Raw(_) => ObjType::String,
             Value::List(_) => ObjType::List,
+            Value::Set(_) => ObjType::Set,
+            Value::Hash(_) => ObjType::Hash,
         }
     }
 
     /// `strEncoding`: the name OBJECT ENCODING prints.
     pub fn encoding_name(&self) -> &'static str {
-        match self.value {
+        match &self.value {
             Value::Int(_) => "int",
             Value::EmbStr(_) => "embstr",
             Value::Raw(_) => "raw",
             Value::List(_) => "quicklist",
+            Value::Set(s) => s.encoding_name(),
+            Value::Hash(h) => h.encoding_name(),
         }
     }
 
@@ -160,9 +172,10 @@ impl RObj {
     /// (`dbUnshareStringValue`): used by APPEND and SETRANGE.
     pub fn make_raw(&mut self) -> Option<&mut Vec<u8>> {
         let bytes = match &self.value {
-            Value::Raw(_) | Value::List(_) => None,
+            Value::Raw(_) => None,
             Value::Int(v) => Some(v.to_string().into_bytes()),
             Value::EmbStr(s) => Some(s.to_vec()),
+            _ => return None,
         };
         if let Some(b) = bytes {
             self.value = Value::Raw(b);
@@ -210,6 +223,8 @@ pub fn object_compute_size(o: &RObj) -> usize {
         Value::EmbStr(s) => sds_heap_size(s),
         Value::Raw(v) => v.capacity(),
         Value::List(ql) => crate::t_list::list_compute_size(ql),
+        Value::Set(s) => s.memory(),
+        Value::Hash(h) => h.memory(),
     };
     std::mem::size_of::<RObj>() + heap
 }
