@@ -116,17 +116,25 @@ impl Server {
     /// is up), with the access clock and the statistics updated unless
     /// `flags` say otherwise.
     pub fn lookup_key(&mut self, db: usize, key: &[u8], flags: u32) -> Option<&mut RObj> {
-        self.expire_if_needed(db, key);
+        // An expired key is a miss even when a client pause keeps it in
+        // the dict.
+        let expired = self.expire_if_needed(db, key);
+        let stats = flags & (LOOKUP_NOSTATS | LOOKUP_WRITE) == 0;
         // Checked apart (one more lookup, only while misses are notified)
         // so that the hot path below stays a single lookup.
         if self.config.notify_keyspace_events & NOTIFY_KEY_MISS != 0
             && flags & (LOOKUP_NONOTIFY | LOOKUP_WRITE) == 0
-            && !self.dbs[db].dict.contains_key(key)
+            && (expired || !self.dbs[db].dict.contains_key(key))
         {
             crate::notify::notify_keyspace_event(self, NOTIFY_KEY_MISS, "keymiss", key, db);
         }
+        if expired {
+            if stats {
+                self.stat_keyspace_misses += 1;
+            }
+            return None;
+        }
         let touch = flags & LOOKUP_NOTOUCH == 0;
-        let stats = flags & (LOOKUP_NOSTATS | LOOKUP_WRITE) == 0;
         // Under LFU the new clock depends on the old one, which costs a
         // second lookup; under LRU it is just the current clock.
         let new_lru = if !touch {
@@ -220,7 +228,8 @@ impl Server {
         keepttl: bool,
         val: impl FnOnce() -> RObj,
     ) -> bool {
-        self.expire_if_needed(db, key);
+        // Expired but kept by a client pause: written over as if missing.
+        let expired = self.expire_if_needed(db, key);
         let fresh = self.new_object_lru();
         // The lookup touches an existing key's clock, and an overwrite keeps
         // the touched LFU counter (`dbOverwrite`), or a key written often
@@ -238,14 +247,15 @@ impl Server {
                 let Some(slot) = e.get_mut() else {
                     return false;
                 };
-                if cond == SetCond::Nx {
+                let exists = !expired;
+                if (cond == SetCond::Nx && exists) || (cond == SetCond::Xx && !exists) {
                     slot.lru = touched;
                     return false;
                 }
                 let mut v = val();
                 v.lru = touched;
                 *slot = v;
-                false
+                expired
             }
             Entry::Vacant(e) => {
                 if cond == SetCond::Xx {
