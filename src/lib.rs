@@ -27,6 +27,10 @@
 //!   histograms), `debug` (debug.c: DEBUG, crash reports), `sha1` (sha1.c).
 //! - `acl` (acl.c: the default user and AUTH), `blocked` (blocked.c: clients
 //!   postponed by CLIENT PAUSE or blocked on keys), `replication` (replication.c: for
+//! - `multi` (multi.c: MULTI/EXEC/WATCH), `pubsub` (pubsub.c: channels,
+//!   patterns, shard channels), `notify` (notify.c: keyspace events).
+//! - `acl` (acl.c: the default user and AUTH), `blocked` (blocked.c: for now
+//!   clients postponed by CLIENT PAUSE), `replication` (replication.c: for
 //!   now replication IDs and the MONITOR feed), `zmalloc` (zmalloc.c: memory
 //!   accounting), `util` (util.c).
 
@@ -46,9 +50,11 @@ pub mod expire;
 pub mod intset;
 pub mod latency;
 pub mod listpack;
+pub mod multi;
 pub mod networking;
 pub mod notify;
 pub mod object;
+pub mod pubsub;
 pub mod quicklist;
 pub mod replication;
 pub mod sds;
