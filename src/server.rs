@@ -231,6 +231,7 @@ pub struct Server {
     pub blocked: crate::blocked::BlockedState,
     /// CLIENT PAUSE state.
     pub client_pause: networking::client_cmd::ClientPauseState,
+    pub cluster: Option<Box<crate::cluster::ClusterState>>,
 }
 
 impl Server {
@@ -405,8 +406,12 @@ pub fn init_server(config: Config, commands: commands::Commands) -> Result<Serve
         repl: Default::default(),
         blocked: Default::default(),
         client_pause: Default::default(),
+        cluster: None,
     };
     listen_to_port(&mut server)?;
+    if server.config.cluster_enabled {
+        crate::cluster::init::cluster_init(&mut server);
+    }
     info::cron_update_memory_stats(&mut server, true);
     let hz = server.config.hz.clamp(CONFIG_MIN_HZ, CONFIG_MAX_HZ);
     server.hz = hz;
@@ -619,6 +624,10 @@ impl AeHandler for Server {
                     networking::send_reply_to_client(self, slot);
                 }
             }
+            FileProc::ClusterAccept(idx) => crate::cluster::link::cluster_accept_handler(self, idx),
+            FileProc::ClusterLink(id) => {
+                crate::cluster::link::cluster_link_event(self, id, readable, writable)
+            }
         }
     }
 
@@ -646,6 +655,9 @@ fn before_sleep(server: &mut Server) {
         networking::read_query_from_client(server, slot);
     }
     crate::expire::active_expire_cycle(server, crate::expire::ACTIVE_EXPIRE_CYCLE_FAST);
+    if server.cluster.is_some() {
+        crate::cluster::cron::cluster_before_sleep(server);
+    }
     networking::handle_clients_with_pending_writes(server);
     networking::free_clients_in_async_free_queue(server);
 }
@@ -672,6 +684,9 @@ fn server_cron(server: &mut Server) -> i64 {
     }
     clients_cron(server, hz);
     databases_cron(server);
+    if server.cluster.is_some() && run_with_period(server, hz, 100) {
+        crate::cluster::cron::cluster_cron(server);
+    }
     networking::client_cmd::check_client_pause_timeout_and_return_if_paused(server);
     if server.shutdown_asap {
         if prepare_for_shutdown(server, 0).is_ok() {
