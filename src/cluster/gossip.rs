@@ -66,10 +66,7 @@ pub fn derive_announced_ports(cfg: &crate::config::Config) -> (u16, u16, u16) {
 
 /// `clusterBuildMessageHdr`.
 pub fn cluster_build_message_hdr(server: &Server, type_: u16) -> ClusterMsgHeader {
-    let mut h = ClusterMsgHeader {
-        type_,
-        ..Default::default()
-    };
+    let mut h = ClusterMsgHeader::new(type_);
     let Some(cl) = server.cluster.as_deref() else {
         return h;
     };
@@ -710,7 +707,7 @@ pub fn cluster_process_packet(server: &mut Server, link: LinkId, pkt: &[u8]) -> 
         server_log_raw(LL_WARNING, "Dropping packet that matches debug drop filter");
         return true;
     }
-    let msg = match ClusterMsg::decode(pkt) {
+    let msg = match decode(pkt) {
         Ok(m) => m,
         Err(e) => {
             server_log_raw(LL_WARNING, &e);
