@@ -30,7 +30,11 @@ impl Drop for Node {
         let _ = self.child.wait();
         if std::thread::panicking() {
             if let Ok(log) = std::fs::read_to_string(self.dir.join("log.txt")) {
-                eprintln!("--- log of {} node {} ---", if self.real { "real" } else { "our" }, self.port);
+                eprintln!(
+                    "--- log of {} node {} ---",
+                    if self.real { "real" } else { "our" },
+                    self.port
+                );
                 for l in log.lines().rev().take(25).collect::<Vec<_>>().iter().rev() {
                     eprintln!("{l}");
                 }
@@ -41,7 +45,8 @@ impl Drop for Node {
 }
 
 fn start(bin: &std::path::Path, port: u16, real: bool) -> Node {
-    let dir = std::env::temp_dir().join(format!("redis-mio-interop-{}-{}", std::process::id(), port));
+    let dir =
+        std::env::temp_dir().join(format!("redis-mio-interop-{}-{}", std::process::id(), port));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let args = [
@@ -140,7 +145,16 @@ fn mixed_cluster_agrees_and_detects_failures() {
     let ports: Vec<u16> = nodes.iter().map(|n| n.port).collect();
     for &p in &ports[1..] {
         assert_eq!(
-            cmd(ports[0], &["CLUSTER", "MEET", "127.0.0.1", &p.to_string(), &(p + 100).to_string()]),
+            cmd(
+                ports[0],
+                &[
+                    "CLUSTER",
+                    "MEET",
+                    "127.0.0.1",
+                    &p.to_string(),
+                    &(p + 100).to_string()
+                ]
+            ),
             "OK"
         );
     }
@@ -149,11 +163,22 @@ fn mixed_cluster_agrees_and_detects_failures() {
         let start = i * per;
         let end = if i == 5 { 16383 } else { (i + 1) * per - 1 };
         assert_eq!(
-            cmd(p, &["CLUSTER", "ADDSLOTSRANGE", &start.to_string(), &end.to_string()]),
+            cmd(
+                p,
+                &[
+                    "CLUSTER",
+                    "ADDSLOTSRANGE",
+                    &start.to_string(),
+                    &end.to_string()
+                ]
+            ),
             "OK"
         );
     }
-    let ids: Vec<String> = ports.iter().map(|&p| cmd(p, &["CLUSTER", "MYID"])).collect();
+    let ids: Vec<String> = ports
+        .iter()
+        .map(|&p| cmd(p, &["CLUSTER", "MYID"]))
+        .collect();
 
     // Everyone agrees on everything, with unique epochs and state ok.
     wait_for("an agreed table", 30, || {
@@ -161,8 +186,10 @@ fn mixed_cluster_agrees_and_detects_failures() {
         if v0.len() != 6 || ports.iter().any(|&p| view(p) != v0) {
             return false;
         }
-        let epochs: std::collections::BTreeSet<&str> =
-            v0.values().map(|s| s.split(' ').nth(3).unwrap_or("")).collect();
+        let epochs: std::collections::BTreeSet<&str> = v0
+            .values()
+            .map(|s| s.split(' ').nth(3).unwrap_or(""))
+            .collect();
         epochs.len() == 6
             && ports
                 .iter()
@@ -171,7 +198,14 @@ fn mixed_cluster_agrees_and_detects_failures() {
     let v0 = view(ports[0]);
     for (i, id) in ids.iter().enumerate() {
         let line = &v0[id];
-        assert!(line.starts_with(&format!("127.0.0.1:{}@{} master - ", ports[i], ports[i] + 100)), "{line}");
+        assert!(
+            line.starts_with(&format!(
+                "127.0.0.1:{}@{} master - ",
+                ports[i],
+                ports[i] + 100
+            )),
+            "{line}"
+        );
     }
 
     // Kill one node of each kind: the others flag them failing.
@@ -206,8 +240,19 @@ fn mixed_cluster_agrees_and_detects_failures() {
     // The real nodes never complained about a packet of ours.
     for n in nodes.iter().filter(|n| n.real) {
         let log = std::fs::read_to_string(n.dir.join("log.txt")).unwrap_or_default();
-        for bad in ["invalid", "Bad message", "unknown packet", "unknown extension", "without proper padding", "null terminator"] {
-            assert!(!log.contains(bad), "real node {} logged {bad:?}:\n{log}", n.port);
+        for bad in [
+            "invalid",
+            "Bad message",
+            "unknown packet",
+            "unknown extension",
+            "without proper padding",
+            "null terminator",
+        ] {
+            assert!(
+                !log.contains(bad),
+                "real node {} logged {bad:?}:\n{log}",
+                n.port
+            );
         }
     }
     nodes.clear();

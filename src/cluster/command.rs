@@ -5,7 +5,9 @@
 
 use super::gossip::{cluster_start_handshake, HandshakeError};
 use super::msg::{CLUSTERMSG_TYPE_COUNT, CLUSTER_SLOTS};
-use super::nodes_string::{cluster_gen_node_description, cluster_gen_nodes_description, cluster_gen_nodes_slots_info};
+use super::nodes_string::{
+    cluster_gen_node_description, cluster_gen_nodes_description, cluster_gen_nodes_slots_info,
+};
 use super::*;
 use crate::config::ClusterPreferredEndpointType;
 use crate::networking::Client;
@@ -92,7 +94,7 @@ fn check_slot_assignments_or_reply(
     start: usize,
     end: usize,
 ) -> bool {
-    for slot in start..=end {
+    for (slot, count) in slots.iter_mut().enumerate().take(end + 1).skip(start) {
         if del && cl.slots[slot].is_none() {
             c.add_reply_error(&format!("Slot {slot} is already unassigned"));
             return false;
@@ -100,8 +102,8 @@ fn check_slot_assignments_or_reply(
             c.add_reply_error(&format!("Slot {slot} is already busy"));
             return false;
         }
-        slots[slot] += 1;
-        if slots[slot] == 2 {
+        *count += 1;
+        if *count == 2 {
             c.add_reply_error(&format!("Slot {slot} specified multiple times"));
             return false;
         }
@@ -147,9 +149,11 @@ fn add_node_to_node_reply(server: &Server, c: &mut Client, n: &ClusterNode) {
     c.add_reply_array_len(4);
     match ept {
         ClusterPreferredEndpointType::Ip => c.add_reply_bulk(n.ip.as_bytes()),
-        ClusterPreferredEndpointType::Hostname => {
-            c.add_reply_bulk(if n.hostname.is_empty() { b"?" } else { n.hostname.as_bytes() })
-        }
+        ClusterPreferredEndpointType::Hostname => c.add_reply_bulk(if n.hostname.is_empty() {
+            b"?"
+        } else {
+            n.hostname.as_bytes()
+        }),
         ClusterPreferredEndpointType::UnknownEndpoint => c.add_reply_null(),
     }
     c.add_reply_long_long(n.port as i64);
@@ -417,14 +421,20 @@ pub fn cluster_command(server: &mut Server, c: &mut Client) {
         (b"help", 2) => c.add_reply_help("cluster", CLUSTER_HELP),
         (b"meet", 4 | 5) => {
             let Some(port) = string2ll(&c.argv[3]) else {
-                c.add_reply_error(&format!("Invalid TCP base port specified: {}", lossy(&c.argv[3])));
+                c.add_reply_error(&format!(
+                    "Invalid TCP base port specified: {}",
+                    lossy(&c.argv[3])
+                ));
                 return;
             };
             let cport = if argc == 5 {
                 match string2ll(&c.argv[4]) {
                     Some(p) => p,
                     None => {
-                        c.add_reply_error(&format!("Invalid TCP bus port specified: {}", lossy(&c.argv[4])));
+                        c.add_reply_error(&format!(
+                            "Invalid TCP bus port specified: {}",
+                            lossy(&c.argv[4])
+                        ));
                         return;
                     }
                 }
@@ -461,7 +471,7 @@ pub fn cluster_command(server: &mut Server, c: &mut Client) {
         (b"slots", 2) => cluster_reply_multi_bulk_slots(server, c),
         (b"shards", 2) => cluster_reply_shards(server, c),
         (b"flushslots", 2) => {
-            if server.dbs.first().is_some_and(|db| db.dict.len() != 0) {
+            if server.dbs.first().is_some_and(|db| !db.dict.is_empty()) {
                 c.add_reply_error("DB must be empty to perform CLUSTER FLUSHSLOTS.");
                 return;
             }
@@ -541,7 +551,11 @@ pub fn cluster_command(server: &mut Server, c: &mut Client) {
             };
             let bumped = cl.bump_config_epoch_without_consensus();
             let e = cl.me().config_epoch;
-            c.add_reply_status(&format!("{} {}", if bumped { "BUMPED" } else { "STILL" }, e));
+            c.add_reply_status(&format!(
+                "{} {}",
+                if bumped { "BUMPED" } else { "STILL" },
+                e
+            ));
         }
         (b"info", 2) => {
             let Some(cl) = server.cluster.as_deref() else {
@@ -598,7 +612,9 @@ pub fn cluster_command(server: &mut Server, c: &mut Client) {
                 return;
             }
             if cl.me().is_master() && (cl.me().numslots != 0 || db0_keys != 0) {
-                c.add_reply_error("To set a master the node must be empty and without assigned slots.");
+                c.add_reply_error(
+                    "To set a master the node must be empty and without assigned slots.",
+                );
                 return;
             }
             super::slots::cluster_set_master(server, n);
@@ -678,10 +694,15 @@ pub fn cluster_command(server: &mut Server, c: &mut Client) {
             } else {
                 false
             };
-            let is_master = server.cluster.as_deref().is_some_and(|cl| cl.me().is_master());
+            let is_master = server
+                .cluster
+                .as_deref()
+                .is_some_and(|cl| cl.me().is_master());
             let keys = server.dbs.get(c.db).map_or(0, |db| db.dict.len());
             if is_master && keys != 0 {
-                c.add_reply_error("CLUSTER RESET can't be called with master nodes containing keys");
+                c.add_reply_error(
+                    "CLUSTER RESET can't be called with master nodes containing keys",
+                );
                 return;
             }
             super::init::cluster_reset(server, hard);
@@ -781,7 +802,9 @@ fn cluster_setslot(server: &mut Server, c: &mut Client) {
                 super::slots::cluster_set_master(server, n);
                 if let Some(cl) = server.cluster.as_deref_mut() {
                     cl.do_before_sleep(
-                        CLUSTER_TODO_SAVE_CONFIG | CLUSTER_TODO_UPDATE_STATE | CLUSTER_TODO_FSYNC_CONFIG,
+                        CLUSTER_TODO_SAVE_CONFIG
+                            | CLUSTER_TODO_UPDATE_STATE
+                            | CLUSTER_TODO_FSYNC_CONFIG,
                     );
                 }
             }
@@ -802,7 +825,9 @@ fn cluster_setslot(server: &mut Server, c: &mut Client) {
             }
         }
         _ => {
-            c.add_reply_error("Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP");
+            c.add_reply_error(
+                "Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP",
+            );
             return;
         }
     }

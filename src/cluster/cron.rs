@@ -12,7 +12,12 @@ use crate::server::{server_log_raw, Server, LL_DEBUG, LL_WARNING};
 use crate::util::mstime;
 
 /// `clusterNodeCronHandleReconnect`: true when the node was removed.
-fn cluster_node_cron_handle_reconnect(server: &mut Server, id: NodeId, handshake_timeout: i64, now: i64) -> bool {
+fn cluster_node_cron_handle_reconnect(
+    server: &mut Server,
+    id: NodeId,
+    handshake_timeout: i64,
+    now: i64,
+) -> bool {
     let Some(cl) = server.cluster.as_deref_mut() else {
         return true;
     };
@@ -33,7 +38,11 @@ fn cluster_node_cron_handle_reconnect(server: &mut Server, id: NodeId, handshake
     if n.link.is_none() && !super::link::cluster_connect_node(server, id) {
         // Count the failed connect as a ping in flight, so the node can
         // time out even though no ping could be sent.
-        if let Some(n) = server.cluster.as_deref_mut().and_then(|cl| cl.nodes.get_mut(id)) {
+        if let Some(n) = server
+            .cluster
+            .as_deref_mut()
+            .and_then(|cl| cl.nodes.get_mut(id))
+        {
             if n.ping_sent == 0 {
                 n.ping_sent = mstime();
             }

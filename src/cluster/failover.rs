@@ -136,7 +136,9 @@ pub fn cluster_send_failover_auth_if_needed(
         );
         return;
     }
-    let master_failed = master.and_then(|m| cl.nodes.get(m)).is_some_and(|m| m.failed());
+    let master_failed = master
+        .and_then(|m| cl.nodes.get(m))
+        .is_some_and(|m| m.failed());
     if node_is_master || master.is_none() || (!master_failed && !force_ack) {
         let why = if node_is_master {
             "it is a master node"
@@ -171,7 +173,9 @@ pub fn cluster_send_failover_auth_if_needed(
         if !slot_bitmap_test(&request.myslots, j) || cl.is_slot_unclaimed(j) {
             continue;
         }
-        let epoch = cl.slots[j].and_then(|o| cl.nodes.get(o)).map_or(0, |o| o.config_epoch);
+        let epoch = cl.slots[j]
+            .and_then(|o| cl.nodes.get(o))
+            .map_or(0, |o| o.config_epoch);
         if epoch <= request.config_epoch {
             continue;
         }

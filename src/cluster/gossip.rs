@@ -277,7 +277,12 @@ pub fn cluster_send_update(server: &mut Server, link: Option<LinkId>, node: Node
 
 /// `clusterPropagatePublish`: PUBLISH goes to every node, SPUBLISH to the
 /// nodes of my shard.
-pub fn cluster_propagate_publish(server: &mut Server, channel: &[u8], message: &[u8], sharded: bool) {
+pub fn cluster_propagate_publish(
+    server: &mut Server,
+    channel: &[u8],
+    message: &[u8],
+    sharded: bool,
+) {
     let type_ = if sharded {
         CLUSTERMSG_TYPE_PUBLISHSHARD
     } else {
@@ -390,7 +395,9 @@ fn cluster_process_gossip_section(
         match cl.lookup_node(&g.nodename) {
             Some(node) => {
                 // Failure reports count only from masters.
-                let sender_is_master = sender.and_then(|s| cl.nodes.get(s)).is_some_and(|s| s.is_master());
+                let sender_is_master = sender
+                    .and_then(|s| cl.nodes.get(s))
+                    .is_some_and(|s| s.is_master());
                 if let (Some(s), true) = (sender, sender_is_master) {
                     if node != cl.myself {
                         if flags & (CLUSTER_NODE_FAIL | CLUSTER_NODE_PFAIL) != 0 {
@@ -591,7 +598,10 @@ pub fn cluster_update_slots_config_with(
                 && cl.slots[j] == Some(myself)
                 && cl.importing_slots_from[j].is_none()
                 && (cl.is_slot_unclaimed(j)
-                    || cl.nodes.get(myself).is_some_and(|m| m.config_epoch < sender_epoch))
+                    || cl
+                        .nodes
+                        .get(myself)
+                        .is_some_and(|m| m.config_epoch < sender_epoch))
         })
         .collect();
     let with_keys: Vec<usize> = losing_mine
@@ -616,7 +626,9 @@ pub fn cluster_update_slots_config_with(
             if cl.importing_slots_from[j].is_some() {
                 continue;
             }
-            let owner_epoch = cl.slots[j].and_then(|o| cl.nodes.get(o)).map_or(0, |o| o.config_epoch);
+            let owner_epoch = cl.slots[j]
+                .and_then(|o| cl.nodes.get(o))
+                .map_or(0, |o| o.config_epoch);
             if cl.is_slot_unclaimed(j) || owner_epoch < sender_epoch {
                 if cl.slots[j] == Some(myself) && with_keys.contains(&j) {
                     dirty_slots.push(j);
@@ -629,7 +641,9 @@ pub fn cluster_update_slots_config_with(
                 cl.add_slot(sender, j);
                 slot_bitmap_clear(&mut cl.owner_not_claiming_slot, j);
                 cl.do_before_sleep(
-                    CLUSTER_TODO_SAVE_CONFIG | CLUSTER_TODO_UPDATE_STATE | CLUSTER_TODO_FSYNC_CONFIG,
+                    CLUSTER_TODO_SAVE_CONFIG
+                        | CLUSTER_TODO_UPDATE_STATE
+                        | CLUSTER_TODO_FSYNC_CONFIG,
                 );
             }
         } else if cl.slots[j] == Some(sender) {
@@ -638,7 +652,9 @@ pub fn cluster_update_slots_config_with(
     }
     let cur_numslots = cl.nodes.get(curmaster).map_or(0, |n| n.numslots);
     let my_master = cl.me().slaveof;
-    let grandmaster = my_master.and_then(|m| cl.nodes.get(m)).and_then(|m| m.slaveof);
+    let grandmaster = my_master
+        .and_then(|m| cl.nodes.get(m))
+        .and_then(|m| m.slaveof);
     if newmaster.is_some()
         && cur_numslots == 0
         && (allow_migration || sender_slots == migrated_our_slots)
@@ -661,7 +677,9 @@ pub fn cluster_update_slots_config_with(
             LL_WARNING,
             &format!(
                 "I'm a sub-replica! Reconfiguring myself as a replica of grandmaster {}",
-                cl.nodes.get(gm).map_or(String::new(), |n| n.name_str().to_string())
+                cl.nodes
+                    .get(gm)
+                    .map_or(String::new(), |n| n.name_str().to_string())
             ),
         );
         super::slots::cluster_set_master(server, gm);
@@ -968,7 +986,11 @@ pub fn cluster_process_packet(server: &mut Server, link: LinkId, pkt: &[u8]) -> 
                     if owner == s || cl.is_slot_unclaimed(j) {
                         continue;
                     }
-                    if cl.nodes.get(owner).is_some_and(|o| o.config_epoch > sender_config_epoch) {
+                    if cl
+                        .nodes
+                        .get(owner)
+                        .is_some_and(|o| o.config_epoch > sender_config_epoch)
+                    {
                         server_log_raw(
                             LL_VERBOSE,
                             &format!(
@@ -1042,7 +1064,12 @@ pub fn cluster_process_packet(server: &mut Server, link: LinkId, pkt: &[u8]) -> 
                 return true;
             }
             if let ClusterMsgData::Publish { channel, message } = &msg.data {
-                deliver_publish(server, channel, message, type_ == CLUSTERMSG_TYPE_PUBLISHSHARD);
+                deliver_publish(
+                    server,
+                    channel,
+                    message,
+                    type_ == CLUSTERMSG_TYPE_PUBLISHSHARD,
+                );
             }
         }
         CLUSTERMSG_TYPE_FAILOVER_AUTH_REQUEST => {
@@ -1133,7 +1160,9 @@ fn cluster_process_ping_ext(
     let mut hostname = None;
     for e in exts {
         match e {
-            ClusterMsgPingExt::Hostname(h) => hostname = Some(String::from_utf8_lossy(h).into_owned()),
+            ClusterMsgPingExt::Hostname(h) => {
+                hostname = Some(String::from_utf8_lossy(h).into_owned())
+            }
             ClusterMsgPingExt::Unknown { type_, .. } => {
                 server_log_raw(
                     LL_WARNING,

@@ -23,7 +23,9 @@ fn atoi(s: &[u8]) -> i64 {
         Some(b'+') => (false, &s[1..]),
         _ => (false, s),
     };
-    let end = digits.find(|c: char| !c.is_ascii_digit()).unwrap_or(digits.len());
+    let end = digits
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(digits.len());
     let v: i64 = digits[..end].parse().unwrap_or(0);
     if neg {
         -v
@@ -94,7 +96,9 @@ pub fn cluster_load_config(cl: &mut ClusterState, filename: &str) -> bool {
                 fmterr();
             }
             for kv in argv[1..].chunks(2) {
-                let v = std::str::from_utf8(&kv[1]).ok().and_then(|s| s.parse::<u64>().ok());
+                let v = std::str::from_utf8(&kv[1])
+                    .ok()
+                    .and_then(|s| s.parse::<u64>().ok());
                 if kv[0].eq_ignore_ascii_case(b"currentEpoch") {
                     cl.current_epoch = v.unwrap_or(0);
                 } else if kv[0].eq_ignore_ascii_case(b"lastVoteEpoch") {
@@ -262,8 +266,9 @@ pub fn cluster_save_config(server: &mut Server, do_fsync: bool) -> std::io::Resu
     if do_fsync {
         cl.todo_before_sleep &= !CLUSTER_TODO_FSYNC_CONFIG;
     }
-    let mut ci = super::nodes_string::cluster_gen_nodes_description(cl, CLUSTER_NODE_HANDSHAKE, false)
-        .into_bytes();
+    let mut ci =
+        super::nodes_string::cluster_gen_nodes_description(cl, CLUSTER_NODE_HANDSHAKE, false)
+            .into_bytes();
     ci.extend_from_slice(
         format!(
             "vars currentEpoch {} lastVoteEpoch {}\n",
@@ -390,7 +395,11 @@ pub fn cluster_update_myself_ip(server: &mut Server) {
 
 /// `clusterUpdateMyselfHostname`.
 pub fn cluster_update_myself_hostname(server: &mut Server) {
-    let h = server.config.cluster_announce_hostname.clone().unwrap_or_default();
+    let h = server
+        .config
+        .cluster_announce_hostname
+        .clone()
+        .unwrap_or_default();
     if let Some(cl) = server.cluster.as_deref_mut() {
         if cl.me().hostname != h {
             cl.me_mut().hostname = h;
@@ -455,13 +464,17 @@ pub fn cluster_init(server: &mut Server) {
                     return;
                 };
                 let idx = cl.cfd.len();
-                match server
-                    .el
-                    .ae_create_file_event(&mut l, ae::AE_READABLE, FileProc::ClusterAccept(idx))
-                {
+                match server.el.ae_create_file_event(
+                    &mut l,
+                    ae::AE_READABLE,
+                    FileProc::ClusterAccept(idx),
+                ) {
                     Ok(token) => cl.cfd.push((l, token)),
                     Err(_) => {
-                        server_log_raw(LL_WARNING, "Unrecoverable error creating Redis Cluster socket accept handler.");
+                        server_log_raw(
+                            LL_WARNING,
+                            "Unrecoverable error creating Redis Cluster socket accept handler.",
+                        );
                         std::process::exit(1);
                     }
                 }
@@ -469,14 +482,18 @@ pub fn cluster_init(server: &mut Server) {
             Err(e) => {
                 let unsupported = matches!(
                     e.raw_os_error(),
-                    Some(libc::EADDRNOTAVAIL) | Some(libc::EAFNOSUPPORT) | Some(libc::EPROTONOSUPPORT)
+                    Some(libc::EADDRNOTAVAIL)
+                        | Some(libc::EAFNOSUPPORT)
+                        | Some(libc::EPROTONOSUPPORT)
                 );
                 if optional && unsupported {
                     continue;
                 }
                 server_log_raw(
                     LL_WARNING,
-                    &format!("Warning: Could not create server TCP listening socket {a}:{cport}: {e}"),
+                    &format!(
+                        "Warning: Could not create server TCP listening socket {a}:{cport}: {e}"
+                    ),
                 );
                 server_log_raw(
                     LL_WARNING,

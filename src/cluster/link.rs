@@ -298,10 +298,7 @@ fn cluster_read_handler(server: &mut Server, id: LinkId) {
             Err(e) if e.kind() == ErrorKind::WouldBlock => return,
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
             Err(e) => {
-                server_log_raw(
-                    LL_DEBUG,
-                    &format!("I/O error reading from node link: {e}"),
-                );
+                server_log_raw(LL_DEBUG, &format!("I/O error reading from node link: {e}"));
                 cl.free_cluster_link(&mut server.el, id);
                 return;
             }

@@ -36,7 +36,10 @@ pub fn represent_cluster_node_flags(flags: u16) -> String {
 
 /// `clusterGenNodesSlotsInfo`: the (start, end) runs of the slot table for
 /// each owner not matching `filter`.
-pub fn cluster_gen_nodes_slots_info(cl: &ClusterState, filter: u16) -> HashMap<NodeId, Vec<(usize, usize)>> {
+pub fn cluster_gen_nodes_slots_info(
+    cl: &ClusterState,
+    filter: u16,
+) -> HashMap<NodeId, Vec<(usize, usize)>> {
     let mut info: HashMap<NodeId, Vec<(usize, usize)>> = HashMap::new();
     let mut j = 0;
     while j < CLUSTER_SLOTS {
@@ -114,7 +117,11 @@ pub fn cluster_gen_node_description(
         node.ping_sent,
         node.pong_received,
         epoch,
-        if connected { "connected" } else { "disconnected" }
+        if connected {
+            "connected"
+        } else {
+            "disconnected"
+        }
     );
     let runs;
     let slot_info = match slot_info {

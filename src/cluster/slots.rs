@@ -119,7 +119,9 @@ pub fn cluster_update_state(server: &mut Server) {
     if cl.first_call_time == 0 {
         cl.first_call_time = now;
     }
-    if cl.me().is_master() && cl.state == CLUSTER_FAIL && now - cl.first_call_time < CLUSTER_WRITABLE_DELAY
+    if cl.me().is_master()
+        && cl.state == CLUSTER_FAIL
+        && now - cl.first_call_time < CLUSTER_WRITABLE_DELAY
     {
         return;
     }
@@ -150,7 +152,9 @@ pub fn cluster_update_state(server: &mut Server) {
     }
     if new_state != cl.state {
         let rejoin_delay = node_timeout.clamp(CLUSTER_MIN_REJOIN_DELAY, CLUSTER_MAX_REJOIN_DELAY);
-        if new_state == CLUSTER_OK && cl.me().is_master() && now - cl.among_minority_time < rejoin_delay
+        if new_state == CLUSTER_OK
+            && cl.me().is_master()
+            && now - cl.among_minority_time < rejoin_delay
         {
             return;
         }
@@ -158,7 +162,11 @@ pub fn cluster_update_state(server: &mut Server) {
             LL_WARNING,
             &format!(
                 "Cluster state changed: {}",
-                if new_state == CLUSTER_OK { "ok" } else { "fail" }
+                if new_state == CLUSTER_OK {
+                    "ok"
+                } else {
+                    "fail"
+                }
             ),
         );
         cl.state = new_state;

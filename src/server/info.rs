@@ -348,7 +348,7 @@ pub fn gen_redis_info_string(
             .unwrap_or(0);
         fields!(info,
             "connected_clients" => server.clients.len(),
-            "cluster_connections" => 0,
+            "cluster_connections" => server.cluster.as_deref().map_or(0, |cl| (cl.nodes.len() - 1) * 2),
             "maxclients" => server.config.maxclients,
             "client_recent_max_input_buffer" => maxin,
             "client_recent_max_output_buffer" => maxout,
