@@ -15,7 +15,7 @@ use crate::commands::{
 };
 use crate::dict::{Dict, Entry};
 use crate::networking::{Client, CLIENT_CLOSE_ASAP};
-use crate::object::{get_int_from_object_or_reply, get_long_from_object_or_reply, RObj};
+use crate::object::{get_int_from_object_or_reply, get_long_from_object_or_reply, ObjType, RObj};
 use crate::sds::Sds;
 use crate::server::Server;
 use crate::util::{string2ll, string_match_len};
@@ -224,6 +224,7 @@ impl Server {
             fresh
         };
         let d = &mut self.dbs[db];
+        let mut was_stream = false;
         match d.dict.entry(key) {
             Entry::Occupied(mut e) => {
                 let Some(slot) = e.get_mut() else {
@@ -235,6 +236,7 @@ impl Server {
                 }
                 let mut v = val();
                 v.lru = touched;
+                was_stream = slot.obj_type() == ObjType::Stream;
                 *slot = v;
             }
             Entry::Vacant(e) => {
@@ -248,6 +250,11 @@ impl Server {
         }
         if !keepttl && !d.expires.is_empty() {
             d.expires.remove(key);
+        }
+        if was_stream {
+            // Overwriting a stream drops its groups: XREADGROUP readers
+            // must be told.
+            crate::blocked::signal_key_as_ready(self, db, key, ObjType::Stream);
         }
         true
     }
@@ -270,11 +277,25 @@ impl Server {
         if !d.expires.is_empty() {
             d.expires.remove(key);
         }
-        d.dict.remove(key).is_some()
+        match d.dict.remove(key) {
+            Some(old) => {
+                // XREADGROUP readers of a deleted stream must be told.
+                if old.1.obj_type() == ObjType::Stream {
+                    crate::blocked::signal_key_as_ready(self, db, key, ObjType::Stream);
+                }
+                true
+            }
+            None => false,
+        }
     }
 
     /// `emptyData` for one database or all (-1). Returns the keys removed.
     pub fn empty_data(&mut self, dbnum: i64) -> usize {
+        for j in 0..self.dbs.len() {
+            if dbnum == -1 || dbnum == j as i64 {
+                crate::t_stream::commands::scan_database_for_deleted_streams(self, j, None);
+            }
+        }
         let mut removed = 0;
         for d in self.dbs.iter_mut() {
             if dbnum == -1 || dbnum == d.id as i64 {
@@ -299,6 +320,8 @@ impl Server {
             return true;
         }
         let (lo, hi) = (id1.min(id2) as usize, id1.max(id2) as usize);
+        crate::t_stream::commands::scan_database_for_deleted_streams(self, lo, Some(hi));
+        crate::t_stream::commands::scan_database_for_deleted_streams(self, hi, Some(lo));
         let (a, b) = self.dbs.split_at_mut(hi);
         let (d1, d2) = (&mut a[lo], &mut b[0]);
         // Only the data moves: the id (and, once they exist, the blocked

@@ -67,11 +67,17 @@ pub fn xor_object_digest(server: &Server, db: usize, key: &[u8], digest: &mut [u
     let type_id: u32 = match o.obj_type() {
         ObjType::String => 0,
         ObjType::List => 1,
+        ObjType::Stream => 6,
     };
     mix_digest(digest, &type_id.to_be_bytes());
     match o.obj_type() {
         ObjType::String => mix_string_object_digest(digest, o),
         ObjType::List => crate::t_list::mix_list_digest(digest, o),
+        ObjType::Stream => {
+            if let crate::object::Value::Stream(s) = &o.value {
+                crate::t_stream::mix_stream_digest(digest, s);
+            }
+        }
     }
     if server.dbs[db].get_expire(key) != -1 {
         xor_digest(digest, b"!!expire!!");

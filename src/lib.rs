@@ -20,6 +20,7 @@
 //! - `cluster` (cluster.c, cluster.h): Redis Cluster; `cluster::msg` is the
 //!   bus wire format.
 //! - `t_list` (t_list.c), `quicklist` (quicklist.c): lists.
+//! - `t_stream` (t_stream.c, stream.h): streams and consumer groups.
 //! - `config` (config.c): redis.conf, CONFIG GET/SET/REWRITE.
 //! - `slowlog` (slowlog.c), `latency` (latency.c, with the latency
 //!   histograms), `debug` (debug.c: DEBUG, crash reports), `sha1` (sha1.c).
@@ -54,6 +55,7 @@ pub mod sha1;
 pub mod siphash;
 pub mod slowlog;
 pub mod t_list;
+pub mod t_stream;
 pub mod t_string;
 pub mod util;
 pub mod zmalloc;

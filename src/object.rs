@@ -33,6 +33,7 @@ pub const OBJ_SHARED_REFCOUNT: i64 = i32::MAX as i64;
 pub enum ObjType {
     String,
     List,
+    Stream,
 }
 
 impl ObjType {
@@ -40,6 +41,7 @@ impl ObjType {
         match self {
             ObjType::String => "string",
             ObjType::List => "list",
+            ObjType::Stream => "stream",
         }
     }
 }
@@ -55,6 +57,8 @@ pub enum Value {
     Raw(Vec<u8>),
     /// `OBJ_LIST`, always `OBJ_ENCODING_QUICKLIST` in 7.0.
     List(crate::quicklist::Quicklist),
+    /// `OBJ_STREAM`, always `OBJ_ENCODING_STREAM`; boxed, being large.
+    Stream(Box<crate::t_stream::Stream>),
 }
 
 /// A keyspace value with its access clock (LRU seconds or LFU counter).
@@ -103,6 +107,7 @@ impl RObj {
         match self.value {
             Value::Int(_) | Value::EmbStr(_) | Value::Raw(_) => ObjType::String,
             Value::List(_) => ObjType::List,
+            Value::Stream(_) => ObjType::Stream,
         }
     }
 
@@ -113,6 +118,7 @@ impl RObj {
             Value::EmbStr(_) => "embstr",
             Value::Raw(_) => "raw",
             Value::List(_) => "quicklist",
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -160,7 +166,7 @@ impl RObj {
     /// (`dbUnshareStringValue`): used by APPEND and SETRANGE.
     pub fn make_raw(&mut self) -> Option<&mut Vec<u8>> {
         let bytes = match &self.value {
-            Value::Raw(_) | Value::List(_) => None,
+            Value::Raw(_) | Value::List(_) | Value::Stream(_) => None,
             Value::Int(v) => Some(v.to_string().into_bytes()),
             Value::EmbStr(s) => Some(s.to_vec()),
         };
@@ -210,6 +216,7 @@ pub fn object_compute_size(o: &RObj) -> usize {
         Value::EmbStr(s) => sds_heap_size(s),
         Value::Raw(v) => v.capacity(),
         Value::List(ql) => crate::t_list::list_compute_size(ql),
+        Value::Stream(s) => crate::t_stream::stream_compute_size(s),
     };
     std::mem::size_of::<RObj>() + heap
 }
