@@ -925,8 +925,8 @@ pub fn stream_compute_size(s: &Stream) -> usize {
     }
     if s.rax.len() <= SAMPLES {
         size += lpsize;
-    } else if samples > 0 {
-        size += lpsize / samples * s.rax.len();
+    } else if let Some(avg) = lpsize.checked_div(samples) {
+        size += avg * s.rax.len();
     }
     for (name, cg) in &s.cgroups {
         size += CG_SIZE + name.len();
