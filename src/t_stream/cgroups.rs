@@ -188,8 +188,7 @@ pub fn xgroup_command(server: &mut Server, c: &mut Client) {
                 };
                 id
             };
-            // With MKSTREAM given to SETID the key may be missing: C then
-            // has no group to update and would crash; answer as if absent.
+            // The checks above made sure the group exists.
             let Some(cg) = stream_mut(server, db, &key).and_then(|s| s.cgroups.get_mut(&grpname))
             else {
                 c.add_reply_subcommand_syntax_error();
@@ -789,59 +788,6 @@ fn reply_entries_read(c: &mut Client, cg: &StreamCG) {
     }
 }
 
-/// The number of nodes of the radix tree C would hold for these 16-byte
-/// keys: one per distinct prefix where keys branch, plus the chains C
-/// compresses, approximated as a compressed trie (XINFO's
-/// `radix-tree-nodes`).
-fn rax_numnodes(s: &Stream) -> usize {
-    let keys: Vec<[u8; 16]> = s
-        .rax
-        .keys()
-        .map(|id| {
-            let mut k = [0u8; 16];
-            k[..8].copy_from_slice(&id.ms.to_be_bytes());
-            k[8..].copy_from_slice(&id.seq.to_be_bytes());
-            k
-        })
-        .collect();
-    fn count(keys: &[[u8; 16]], depth: usize) -> usize {
-        if keys.is_empty() {
-            return 0;
-        }
-        if depth == 16 {
-            // The key's end: a leaf node.
-            return 1;
-        }
-        // Compress the run of bytes all keys share.
-        let mut d = depth;
-        while d < 16 && keys.iter().all(|k| k[d] == keys[0][d]) {
-            d += 1;
-        }
-        let mut nodes = if d > depth { 1 } else { 0 };
-        if d == 16 {
-            return nodes + 1;
-        }
-        // A branching node, then each child's subtree.
-        nodes += 1;
-        let mut i = 0;
-        while i < keys.len() {
-            let b = keys[i][d];
-            let mut e = i;
-            while e < keys.len() && keys[e][d] == b {
-                e += 1;
-            }
-            nodes += count(&keys[i..e], d + 1);
-            i = e;
-        }
-        nodes
-    }
-    if keys.is_empty() {
-        1
-    } else {
-        count(&keys, 0)
-    }
-}
-
 /// `xinfoReplyWithStreamInfo`: XINFO STREAM key [FULL [COUNT count]].
 fn xinfo_reply_with_stream_info(c: &mut Client, s: &Stream) {
     let optc = c.argv.len() - 3;
@@ -873,7 +819,7 @@ fn xinfo_reply_with_stream_info(c: &mut Client, s: &Stream) {
     c.add_reply_bulk(b"radix-tree-keys");
     c.add_reply_long_long(s.rax.len() as i64);
     c.add_reply_bulk(b"radix-tree-nodes");
-    c.add_reply_long_long(rax_numnodes(s) as i64);
+    c.add_reply_long_long(super::rax_numnodes(s.rax.keys().copied()) as i64);
     c.add_reply_bulk(b"last-generated-id");
     add_reply_stream_id(c, s.last_id);
     c.add_reply_bulk(b"max-deleted-entry-id");

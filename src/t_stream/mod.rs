@@ -907,32 +907,104 @@ pub fn add_reply_lp_entry(c: &mut Client, e: LpEntry<'_>) {
 // Hooks for object.c and debug.c.
 // ----------------------------------------------------------------------
 
-/// The stream part of `objectComputeSize`: the nodes (sampled as C does),
-/// then the groups with their PELs and consumers.
+/// The nodes a C radix tree holds for these IDs as 16-byte big-endian
+/// keys: a compressed trie (one node per shared run of bytes, one per
+/// branching point, one per key end). It gives XINFO's `radix-tree-nodes`
+/// and the rax part of MEMORY USAGE.
+pub fn rax_numnodes(ids: impl Iterator<Item = StreamId>) -> usize {
+    let keys: Vec<[u8; 16]> = ids
+        .map(|id| {
+            let mut k = [0u8; 16];
+            k[..8].copy_from_slice(&id.ms.to_be_bytes());
+            k[8..].copy_from_slice(&id.seq.to_be_bytes());
+            k
+        })
+        .collect();
+    fn count(keys: &[[u8; 16]], depth: usize) -> usize {
+        let Some(first) = keys.first() else {
+            return 0;
+        };
+        let mut d = depth;
+        while d < 16 && keys.iter().all(|k| k[d] == first[d]) {
+            d += 1;
+        }
+        let run = usize::from(d > depth);
+        if d == 16 {
+            return run + 1;
+        }
+        let mut nodes = run + 1;
+        let mut i = 0;
+        while i < keys.len() {
+            let b = keys[i][d];
+            let e = i + keys[i..].iter().take_while(|k| k[d] == b).count();
+            nodes += count(&keys[i..e], d + 1);
+            i = e;
+        }
+        nodes
+    }
+    if keys.is_empty() {
+        1
+    } else {
+        count(&keys, 0)
+    }
+}
+
+/// jemalloc's size class for an allocation of `n` bytes (what C's
+/// `zmalloc_size` reports): 8, multiples of 16 up to 128, then four
+/// classes per power of two.
+fn malloc_size_class(n: usize) -> usize {
+    if n <= 8 {
+        return 8;
+    }
+    if n <= 128 {
+        return n.div_ceil(16) * 16;
+    }
+    let lg = usize::BITS - 1 - (n - 1).leading_zeros();
+    let delta = 1usize << (lg - 2);
+    n.div_ceil(delta) * delta
+}
+
+/// `streamRadixTreeMemoryUsage`: C's estimate of a rax of IDs.
+fn rax_memory_usage(numele: usize, numnodes: usize) -> usize {
+    const RAX_NODE_SIZE: usize = 4;
+    numele * 16 + numnodes * (RAX_NODE_SIZE + 8 * 30)
+}
+
+/// The stream part of `objectComputeSize`, with C's formulas: the node
+/// index, the first nodes sampled (and the tail node, which XADD keeps
+/// preallocated), then the groups' PELs and consumers.
 pub fn stream_compute_size(s: &Stream) -> usize {
     const SAMPLES: usize = 5;
     const STREAM_SIZE: usize = 80;
-    const RAX_NODE_SIZE: usize = 24;
     const CG_SIZE: usize = 40;
     const NACK_SIZE: usize = 24;
-    const CONSUMER_SIZE: usize = 32;
-    let mut size = STREAM_SIZE + s.rax.len() * RAX_NODE_SIZE;
-    let mut lpsize = 0;
-    let mut samples = 0;
-    for lp in s.rax.values().take(SAMPLES) {
-        lpsize += lp.alloc_size();
-        samples += 1;
-    }
-    if s.rax.len() <= SAMPLES {
+    const CONSUMER_SIZE: usize = 24;
+    const PREALLOC: usize = 4096;
+    let mut size = STREAM_SIZE + rax_memory_usage(s.rax.len(), rax_numnodes(s.rax.keys().copied()));
+    let tail = s.rax.keys().next_back().copied();
+    let alloc = |(k, lp): (&StreamId, &Listpack)| {
+        let class = malloc_size_class(lp.bytes());
+        if Some(*k) == tail && lp.alloc_size() > lp.bytes() {
+            class.max(PREALLOC)
+        } else {
+            class
+        }
+    };
+    let sampled: Vec<usize> = s.rax.iter().take(SAMPLES).map(alloc).collect();
+    let lpsize: usize = sampled.iter().sum();
+    if s.rax.len() <= sampled.len() {
         size += lpsize;
-    } else if let Some(avg) = lpsize.checked_div(samples) {
-        size += avg * s.rax.len();
+    } else if let Some(avg) = lpsize.checked_div(sampled.len()) {
+        size += avg * (s.rax.len() - 1);
+        size += s.rax.iter().next_back().map_or(0, alloc);
     }
-    for (name, cg) in &s.cgroups {
-        size += CG_SIZE + name.len();
-        size += cg.pel.len() * (NACK_SIZE + 16 + RAX_NODE_SIZE);
+    for cg in s.cgroups.values() {
+        size += CG_SIZE;
+        size += rax_memory_usage(cg.pel.len(), rax_numnodes(cg.pel.keys().copied()));
+        size += NACK_SIZE * cg.pel.len();
         for c in cg.consumers.values() {
-            size += CONSUMER_SIZE + c.name.len() + c.pel.len() * (16 + RAX_NODE_SIZE);
+            size += CONSUMER_SIZE + c.name.len();
+            size += rax_memory_usage(c.pel.len(), rax_numnodes(c.pel.iter().copied()));
         }
     }
     size
