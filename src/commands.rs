@@ -284,6 +284,7 @@ const LATENCY_FLAGS: u64 = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE;
 
 use crate::networking::client_cmd as cc;
 use crate::server::{command as srvcmd, info};
+use crate::t_zset as tz;
 use crate::{acl, bitops, db, debug, expire, object, server as srv, t_string};
 
 /// The flags most CLIENT subcommands share.
@@ -396,6 +397,41 @@ pub static COMMAND_TABLE: &[RedisCommand] = &[
     cmd("bitop", bitops::bitop_command, -4, CMD_WRITE | CMD_DENYOOM, &[ks(CMD_KEY_OW | CMD_KEY_UPDATE, 2, 0, 1), ks(CMD_KEY_RO | CMD_KEY_ACCESS, 3, -1, 1)], "bitmap"),
     // ---- end of bitmap ----
 
+    // ---- sorted set (t_zset.c) ----
+    cmd("zadd", tz::commands::zadd_command, -4, CMD_WRITE | CMD_DENYOOM | CMD_FAST, RW_UPDATE, "sortedset"),
+    cmd("zincrby", tz::commands::zincrby_command, 4, CMD_WRITE | CMD_DENYOOM | CMD_FAST, RW_ACCESS_UPDATE, "sortedset"),
+    cmd("zrem", tz::commands::zrem_command, -3, CMD_WRITE | CMD_FAST, ZSET_RW_DELETE, "sortedset"),
+    cmd("zremrangebyscore", tz::commands::zremrangebyscore_command, 4, CMD_WRITE, ZSET_RW_DELETE, "sortedset"),
+    cmd("zremrangebyrank", tz::commands::zremrangebyrank_command, 4, CMD_WRITE, ZSET_RW_DELETE, "sortedset"),
+    cmd("zremrangebylex", tz::commands::zremrangebylex_command, 4, CMD_WRITE, ZSET_RW_DELETE, "sortedset"),
+    cmd("zunionstore", tz::setops::zunionstore_command, -4, CMD_WRITE | CMD_DENYOOM, ZSET_STORE_KEYNUM, "sortedset"),
+    cmd("zinterstore", tz::setops::zinterstore_command, -4, CMD_WRITE | CMD_DENYOOM, ZSET_STORE_KEYNUM, "sortedset"),
+    cmd("zdiffstore", tz::setops::zdiffstore_command, -4, CMD_WRITE | CMD_DENYOOM, ZSET_STORE_KEYNUM, "sortedset"),
+    cmd("zunion", tz::setops::zunion_command, -3, CMD_READONLY, ZSET_RO_KEYNUM, "sortedset"),
+    cmd("zinter", tz::setops::zinter_command, -3, CMD_READONLY, ZSET_RO_KEYNUM, "sortedset"),
+    cmd("zintercard", tz::setops::zintercard_command, -3, CMD_READONLY, ZSET_RO_KEYNUM, "sortedset"),
+    cmd("zdiff", tz::setops::zdiff_command, -3, CMD_READONLY, ZSET_RO_KEYNUM, "sortedset"),
+    cmd("zrange", tz::range::zrange_command, -4, CMD_READONLY, RO_ACCESS, "sortedset"),
+    cmd("zrangestore", tz::range::zrangestore_command, -5, CMD_WRITE | CMD_DENYOOM, &[ks(CMD_KEY_OW | CMD_KEY_UPDATE, 1, 0, 1), ks(CMD_KEY_RO | CMD_KEY_ACCESS, 2, 0, 1)], "sortedset"),
+    cmd("zrangebyscore", tz::range::zrangebyscore_command, -4, CMD_READONLY, RO_ACCESS, "sortedset"),
+    cmd("zrevrangebyscore", tz::range::zrevrangebyscore_command, -4, CMD_READONLY, RO_ACCESS, "sortedset"),
+    cmd("zrangebylex", tz::range::zrangebylex_command, -4, CMD_READONLY, RO_ACCESS, "sortedset"),
+    cmd("zrevrangebylex", tz::range::zrevrangebylex_command, -4, CMD_READONLY, RO_ACCESS, "sortedset"),
+    cmd("zcount", tz::commands::zcount_command, 4, CMD_READONLY | CMD_FAST, RO_ACCESS, "sortedset"),
+    cmd("zlexcount", tz::commands::zlexcount_command, 4, CMD_READONLY | CMD_FAST, RO_ACCESS, "sortedset"),
+    cmd("zrevrange", tz::range::zrevrange_command, -4, CMD_READONLY, RO_ACCESS, "sortedset"),
+    cmd("zcard", tz::commands::zcard_command, 2, CMD_READONLY | CMD_FAST, RO, "sortedset"),
+    cmd("zscore", tz::commands::zscore_command, 3, CMD_READONLY | CMD_FAST, RO_ACCESS, "sortedset"),
+    cmd("zmscore", tz::commands::zmscore_command, -3, CMD_READONLY | CMD_FAST, RO_ACCESS, "sortedset"),
+    cmd("zrank", tz::commands::zrank_command, 3, CMD_READONLY | CMD_FAST, RO_ACCESS, "sortedset"),
+    cmd("zrevrank", tz::commands::zrevrank_command, 3, CMD_READONLY | CMD_FAST, RO_ACCESS, "sortedset"),
+    cmd("zscan", tz::commands::zscan_command, -3, CMD_READONLY, RO_ACCESS, "sortedset").tips(NONDET),
+    cmd("zpopmin", tz::pop::zpopmin_command, -2, CMD_WRITE | CMD_FAST, ZSET_RW_ACCESS_DELETE, "sortedset"),
+    cmd("zpopmax", tz::pop::zpopmax_command, -2, CMD_WRITE | CMD_FAST, ZSET_RW_ACCESS_DELETE, "sortedset"),
+    cmd("zmpop", tz::pop::zmpop_command, -4, CMD_WRITE, &[kn(CMD_KEY_RW | CMD_KEY_ACCESS | CMD_KEY_DELETE, 1)], "sortedset"),
+    cmd("zrandmember", tz::pop::zrandmember_command, -2, CMD_READONLY, RO_ACCESS, "sortedset").tips(NONDET),
+    // ---- end of sorted set ----
+
     // ---- server (server.c, config.c, networking.c: INFO, CONFIG, CLIENT, COMMAND...) ----
     container("config", -2, 0, "server", CONFIG_SUBCOMMANDS),
     RedisCommand {
@@ -468,6 +504,28 @@ pub static COMMAND_TABLE: &[RedisCommand] = &[
     ),
     cmd("debug", debug::debug_command, -2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_PROTECTED, NOKEYS, "server"),
     // ---- end of introspection ----
+];
+
+// Key specs of the sorted set commands.
+/// Keys counted by the argument at `index` (`numkeys key ...`).
+const fn kn(flags: u64, index: i32) -> KeySpec {
+    KeySpec {
+        flags,
+        begin_search: BeginSearch::Index(index),
+        find_keys: FindKeys::Keynum {
+            keynumidx: 0,
+            firstkey: 1,
+            keystep: 1,
+        },
+    }
+}
+const ZSET_RW_DELETE: &[KeySpec] = &[ks(CMD_KEY_RW | CMD_KEY_DELETE, 1, 0, 1)];
+const ZSET_RW_ACCESS_DELETE: &[KeySpec] =
+    &[ks(CMD_KEY_RW | CMD_KEY_ACCESS | CMD_KEY_DELETE, 1, 0, 1)];
+const ZSET_RO_KEYNUM: &[KeySpec] = &[kn(CMD_KEY_RO | CMD_KEY_ACCESS, 1)];
+const ZSET_STORE_KEYNUM: &[KeySpec] = &[
+    ks(CMD_KEY_OW | CMD_KEY_UPDATE, 1, 0, 1),
+    kn(CMD_KEY_RO | CMD_KEY_ACCESS, 2),
 ];
 
 use crate::config::command as cfg;

@@ -19,7 +19,7 @@
 //! `enable-debug-command` allows it.
 
 use crate::networking::Client;
-use crate::object::{get_positive_long_from_object_or_reply, ObjType, RObj};
+use crate::object::{get_positive_long_from_object_or_reply, ObjType, RObj, Value};
 use crate::server::{server_log_raw, server_log_raw_text, Server, LL_WARNING, REDIS_VERSION};
 use crate::sha1::{sha1, Sha1};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -80,10 +80,16 @@ fn mix_string_object_digest(digest: &mut [u8; 20], o: &RObj) {
 pub fn xor_object_digest(server: &Server, db: usize, key: &[u8], digest: &mut [u8; 20], o: &RObj) {
     let type_id: u32 = match o.obj_type() {
         ObjType::String => 0,
+        ObjType::ZSet => 3,
     };
     mix_digest(digest, &type_id.to_be_bytes());
     match o.obj_type() {
         ObjType::String => mix_string_object_digest(digest, o),
+        ObjType::ZSet => {
+            if let Value::ZSet(z) = &o.value {
+                z.digest(digest);
+            }
+        }
     }
     if server.dbs[db].get_expire(key) != -1 {
         xor_digest(digest, b"!!expire!!");

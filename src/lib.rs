@@ -47,5 +47,6 @@ pub mod sha1;
 pub mod siphash;
 pub mod slowlog;
 pub mod t_string;
+pub mod t_zset;
 pub mod util;
 pub mod zmalloc;

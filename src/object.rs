@@ -32,12 +32,14 @@ pub const OBJ_SHARED_REFCOUNT: i64 = i32::MAX as i64;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ObjType {
     String,
+    ZSet,
 }
 
 impl ObjType {
     pub fn name(self) -> &'static str {
         match self {
             ObjType::String => "string",
+            ObjType::ZSet => "zset",
         }
     }
 }
@@ -51,6 +53,8 @@ pub enum Value {
     EmbStr(Sds),
     /// `OBJ_ENCODING_RAW`: long, or modified in place (APPEND, SETRANGE...).
     Raw(Vec<u8>),
+    /// A sorted set, `listpack` or `skiplist` encoded (t_zset.rs).
+    ZSet(crate::t_zset::ZSetValue),
 }
 
 /// A keyspace value with its access clock (LRU seconds or LFU counter).
@@ -98,15 +102,17 @@ impl RObj {
     pub fn obj_type(&self) -> ObjType {
         match self.value {
             Value::Int(_) | Value::EmbStr(_) | Value::Raw(_) => ObjType::String,
+            Value::ZSet(_) => ObjType::ZSet,
         }
     }
 
     /// `strEncoding`: the name OBJECT ENCODING prints.
     pub fn encoding_name(&self) -> &'static str {
-        match self.value {
+        match &self.value {
             Value::Int(_) => "int",
             Value::EmbStr(_) => "embstr",
             Value::Raw(_) => "raw",
+            Value::ZSet(z) => z.encoding_name(),
         }
     }
 
@@ -128,6 +134,7 @@ impl RObj {
             }
             Value::EmbStr(s) => Some(s.as_bytes()),
             Value::Raw(v) => Some(v),
+            Value::ZSet(_) => None,
         }
     }
 
@@ -139,6 +146,7 @@ impl RObj {
             Value::Int(v) => Some(Cow::Owned(crate::util::ll_to_bytes(*v))),
             Value::EmbStr(s) => Some(Cow::Borrowed(s.as_bytes())),
             Value::Raw(v) => Some(Cow::Borrowed(v)),
+            Value::ZSet(_) => None,
         }
     }
 
@@ -152,7 +160,7 @@ impl RObj {
     /// (`dbUnshareStringValue`): used by APPEND and SETRANGE.
     pub fn make_raw(&mut self) -> Option<&mut Vec<u8>> {
         let bytes = match &self.value {
-            Value::Raw(_) => None,
+            Value::Raw(_) | Value::ZSet(_) => None,
             Value::Int(v) => Some(v.to_string().into_bytes()),
             Value::EmbStr(s) => Some(s.to_vec()),
         };
@@ -171,6 +179,7 @@ impl RObj {
             Value::Int(v) => Some(*v),
             Value::EmbStr(s) => crate::util::string2ll(s),
             Value::Raw(v) => crate::util::string2ll(v),
+            Value::ZSet(_) => None,
         }
     }
 }
@@ -200,6 +209,7 @@ pub fn object_compute_size(o: &RObj) -> usize {
         Value::Int(_) => 0,
         Value::EmbStr(s) => sds_heap_size(s),
         Value::Raw(v) => v.capacity(),
+        Value::ZSet(z) => z.mem_usage(),
     };
     std::mem::size_of::<RObj>() + heap
 }
@@ -450,6 +460,19 @@ pub fn get_long_long_from_object_or_reply(
     let v = crate::util::string2ll(arg);
     if v.is_none() {
         c.add_reply_error(msg.unwrap_or("value is not an integer or out of range"));
+    }
+    v
+}
+
+/// `getDoubleFromObjectOrReply`: `msg` replaces the default error.
+pub fn get_double_from_object_or_reply(
+    c: &mut Client,
+    arg: &[u8],
+    msg: Option<&str>,
+) -> Option<f64> {
+    let v = crate::util::string2d(arg);
+    if v.is_none() {
+        c.add_reply_error(msg.unwrap_or("value is not a valid float"));
     }
     v
 }
