@@ -14,7 +14,8 @@
 //! - `commands` (commands.c): the command table.
 //! - `db` (db.c), `expire` (expire.c), `object` (object.c, with MEMORY),
 //!   `evict` (evict.c: LRU/LFU clocks), `dict` (dict.c), `sds` (sds.c),
-//!   `siphash` (siphash.c): the keyspace and its values.
+//!   `siphash` (siphash.c): the keyspace and its values; `listpack`
+//!   (listpack.c): the compact serialised encoding of small collections.
 //! - `t_string` (t_string.c), `bitops` (bitops.c): strings and bitmaps.
 //! - `config` (config.c): redis.conf, CONFIG GET/SET/REWRITE.
 //! - `slowlog` (slowlog.c), `latency` (latency.c, with the latency
@@ -37,6 +38,7 @@ pub mod dict;
 pub mod evict;
 pub mod expire;
 pub mod latency;
+pub mod listpack;
 pub mod networking;
 pub mod notify;
 pub mod object;
