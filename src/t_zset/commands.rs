@@ -243,8 +243,8 @@ fn zremrange_generic_command(server: &mut Server, c: &mut Client, rangetype: ZRa
         return;
     };
 
-    // 3) The ranks to remove.
-    let span = match rangetype {
+    // 3) Remove.
+    let deleted = match rangetype {
         ZRangeType::Rank => {
             let llen = z.len() as i64;
             if start < 0 {
@@ -258,14 +258,10 @@ fn zremrange_generic_command(server: &mut Server, c: &mut Client, rangetype: ZRa
                 c.add_reply(CZERO);
                 return;
             }
-            Some((start as usize, end.min(llen - 1) as usize))
+            z.delete_range_by_rank(start as usize, end.min(llen - 1) as usize)
         }
-        ZRangeType::Score => range.and_then(|r| z.rank_span(&r)),
-        ZRangeType::Lex => lexrange.and_then(|r| z.lex_rank_span(&r)),
-    };
-    let deleted = match span {
-        Some((first, last)) => z.delete_range_by_rank(first, last),
-        None => 0,
+        ZRangeType::Score => range.map_or(0, |r| z.delete_range_by_score(&r)),
+        ZRangeType::Lex => lexrange.map_or(0, |r| z.delete_range_by_lex(&r)),
     };
     let keyremoved = z.is_empty();
     if keyremoved {
@@ -392,8 +388,8 @@ pub fn zcount_command(server: &mut Server, c: &mut Client) {
     let Some(z) = lookup_zset_or_reply(server, c, &key, false, CZERO) else {
         return;
     };
-    let count = z.rank_span(&range).map_or(0, |(f, l)| l - f + 1);
-    c.add_reply_long_long(count as i64);
+    let count = z.count_in_range(&range);
+    c.add_reply_long_long(count);
 }
 
 /// ZLEXCOUNT key min max
@@ -406,8 +402,8 @@ pub fn zlexcount_command(server: &mut Server, c: &mut Client) {
     let Some(z) = lookup_zset_or_reply(server, c, &key, false, CZERO) else {
         return;
     };
-    let count = z.lex_rank_span(&range).map_or(0, |(f, l)| l - f + 1);
-    c.add_reply_long_long(count as i64);
+    let count = z.count_in_lex_range(&range);
+    c.add_reply_long_long(count);
 }
 
 /// ZSCAN key cursor [MATCH pattern] [COUNT count]: `scanGenericCommand`

@@ -3,8 +3,8 @@
 //!
 //! Members and scores alternate in one [`Listpack`], ordered by (score,
 //! member): member at even positions, its score right after it. A score is
-//! written as `d2string` prints it, so integral scores are stored as
-//! listpack integers, exactly the bytes Redis keeps (and saves in RDB).
+//! stored as an integer when it is integral, else as the text `d2string`
+//! prints: exactly the bytes Redis keeps (and saves in RDB).
 //! Every operation walks the entries; sets in this encoding are small.
 
 use super::skiplist::{
@@ -13,6 +13,9 @@ use super::skiplist::{
 use super::{ZLexRangeSpec, ZRangeSpec};
 use crate::listpack::{Listpack, LpEntry, Where};
 use crate::util::ll2string;
+
+/// A member and its score, copied out.
+type Pair = (Vec<u8>, f64);
 
 /// A sorted set as a listpack of member, score, member, score...
 #[derive(Clone, Debug, Default)]
@@ -112,9 +115,44 @@ impl ZListpack {
         }
     }
 
+    /// The scores or members of the first and last pairs.
+    fn ends(&self) -> Option<(Pair, Pair)> {
+        let mut first = None;
+        self.visit(0, false, |e, s| {
+            first = Some((e.to_vec(), s));
+            false
+        });
+        let mut last = None;
+        self.visit(0, true, |e, s| {
+            last = Some((e.to_vec(), s));
+            false
+        });
+        Some((first?, last?))
+    }
+
+    /// `zzlIsInRange`.
+    fn is_in_range(&self, range: &ZRangeSpec) -> bool {
+        if range.is_empty() {
+            return false;
+        }
+        self.ends().is_some_and(|((_, first), (_, last))| {
+            zsl_value_gte_min(last, range) && zsl_value_lte_max(first, range)
+        })
+    }
+
+    /// `zzlIsInLexRange`.
+    fn is_in_lex_range(&self, range: &ZLexRangeSpec) -> bool {
+        if range.is_empty() {
+            return false;
+        }
+        self.ends().is_some_and(|((first, _), (last, _))| {
+            zsl_lex_value_gte_min(&last, range) && zsl_lex_value_lte_max(&first, range)
+        })
+    }
+
     /// `zzlFirstInRange` / `zzlLastInRange`, as a rank in that direction.
     pub fn first_in_range(&self, range: &ZRangeSpec, reverse: bool) -> Option<usize> {
-        if range.is_empty() {
+        if !self.is_in_range(range) {
             return None;
         }
         let mut found = None;
@@ -138,7 +176,7 @@ impl ZListpack {
     /// `zzlFirstInLexRange` / `zzlLastInLexRange`, as a rank in that
     /// direction.
     pub fn first_in_lex_range(&self, range: &ZLexRangeSpec, reverse: bool) -> Option<usize> {
-        if range.is_empty() {
+        if !self.is_in_lex_range(range) {
             return None;
         }
         let mut found = None;
@@ -177,17 +215,27 @@ impl ZListpack {
     }
 
     /// `zzlInsertAt`: the pair before the member entry `eptr`, or at the
-    /// end.
+    /// end. An integral score (-0 included) is stored as an integer.
     fn insert_at(&mut self, eptr: Option<usize>, ele: &[u8], score: f64) {
-        let scorebuf = crate::util::d2string(score);
+        let lscore = crate::util::double2ll(score);
+        let scorebuf = match lscore {
+            Some(_) => Vec::new(),
+            None => crate::util::d2string(score),
+        };
         match eptr {
             None => {
                 self.lp.append(ele);
-                self.lp.append(&scorebuf);
+                match lscore {
+                    Some(l) => self.lp.append_integer(l),
+                    None => self.lp.append(&scorebuf),
+                }
             }
             Some(p) => {
                 let q = self.lp.insert(ele, p, Where::Before);
-                self.lp.insert(&scorebuf, q, Where::After);
+                match lscore {
+                    Some(l) => self.lp.insert_integer(l, q, Where::After),
+                    None => self.lp.insert(&scorebuf, q, Where::After),
+                };
             }
         }
     }

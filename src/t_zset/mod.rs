@@ -323,19 +323,112 @@ impl ZSetValue {
         }
     }
 
-    /// The forward ranks `first..=last` of the elements in a score
-    /// interval (ZCOUNT, ZREMRANGEBYSCORE).
-    pub fn rank_span(&self, range: &ZRangeSpec) -> Option<(usize, usize)> {
-        let first = self.first_in_range(range, false)?;
-        let last = self.len() - 1 - self.first_in_range(range, true)?;
-        Some((first, last))
+    /// ZCOUNT / ZLEXCOUNT as C computes them: a listpack counts from the
+    /// first element in the interval while the maximum holds; a skiplist
+    /// subtracts the ranks of the first and last elements in it. (They
+    /// differ only for a lex interval over members of unequal scores.)
+    fn count_generic(
+        &self,
+        first: Option<usize>,
+        last: Option<usize>,
+        lte_max: impl Fn(&[u8], f64) -> bool,
+    ) -> i64 {
+        let Some(first) = first else {
+            return 0;
+        };
+        match self {
+            ZSetValue::Listpack(_) => {
+                let mut n = 0;
+                self.visit(first, false, |e, s| {
+                    if lte_max(e, s) {
+                        n += 1;
+                    }
+                    lte_max(e, s)
+                });
+                n
+            }
+            ZSetValue::Skiplist(_) => {
+                let len = self.len() as i64;
+                let mut count = len - first as i64;
+                if let Some(last) = last {
+                    count -= len - (last as i64 + 1);
+                }
+                count
+            }
+        }
     }
 
-    /// Like `rank_span` for a lexicographic interval.
-    pub fn lex_rank_span(&self, range: &ZLexRangeSpec) -> Option<(usize, usize)> {
-        let first = self.first_in_lex_range(range, false)?;
-        let last = self.len() - 1 - self.first_in_lex_range(range, true)?;
-        Some((first, last))
+    /// ZCOUNT.
+    pub fn count_in_range(&self, range: &ZRangeSpec) -> i64 {
+        let first = self.first_in_range(range, false);
+        let last = self.first_in_range(range, true).map(|r| self.len() - 1 - r);
+        self.count_generic(first, last, |_, s| skiplist::zsl_value_lte_max(s, range))
+    }
+
+    /// ZLEXCOUNT.
+    pub fn count_in_lex_range(&self, range: &ZLexRangeSpec) -> i64 {
+        let first = self.first_in_lex_range(range, false);
+        let last = self
+            .first_in_lex_range(range, true)
+            .map(|r| self.len() - 1 - r);
+        self.count_generic(first, last, |e, _| {
+            skiplist::zsl_lex_value_lte_max(e, range)
+        })
+    }
+
+    /// `zzlDeleteRangeBy*` / `zslDeleteRangeBy*`: from the first element
+    /// that satisfies the minimum, the run of elements within the maximum.
+    /// A listpack first checks that the interval touches the set at all;
+    /// a skiplist goes straight down to the minimum.
+    fn delete_range_generic(
+        &mut self,
+        listpack_first: Option<usize>,
+        gte_min: impl Fn(&[u8], f64) -> bool,
+        lte_max: impl Fn(&[u8], f64) -> bool,
+    ) -> usize {
+        let first = match self {
+            ZSetValue::Listpack(_) => listpack_first,
+            ZSetValue::Skiplist(zs) => Some(zs.zsl.count_while(|e, s| !gte_min(e, s))),
+        };
+        let Some(first) = first else {
+            return 0;
+        };
+        let mut n = 0;
+        self.visit(first, false, |e, s| {
+            let inside = lte_max(e, s);
+            n += inside as usize;
+            inside
+        });
+        if n == 0 {
+            return 0;
+        }
+        self.delete_range_by_rank(first, first + n - 1)
+    }
+
+    /// ZREMRANGEBYSCORE.
+    pub fn delete_range_by_score(&mut self, range: &ZRangeSpec) -> usize {
+        let first = match self {
+            ZSetValue::Listpack(lp) => lp.first_in_range(range, false),
+            ZSetValue::Skiplist(_) => None,
+        };
+        self.delete_range_generic(
+            first,
+            |_, s| skiplist::zsl_value_gte_min(s, range),
+            |_, s| skiplist::zsl_value_lte_max(s, range),
+        )
+    }
+
+    /// ZREMRANGEBYLEX.
+    pub fn delete_range_by_lex(&mut self, range: &ZLexRangeSpec) -> usize {
+        let first = match self {
+            ZSetValue::Listpack(lp) => lp.first_in_lex_range(range, false),
+            ZSetValue::Skiplist(_) => None,
+        };
+        self.delete_range_generic(
+            first,
+            |e, _| skiplist::zsl_lex_value_gte_min(e, range),
+            |e, _| skiplist::zsl_lex_value_lte_max(e, range),
+        )
     }
 
     /// Removes the elements of forward ranks `start..=end`; returns how

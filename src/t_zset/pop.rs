@@ -292,7 +292,11 @@ fn zrandmember_with_count_command(server: &mut Server, c: &mut Client, l: i64, w
         reply_size as i64
     });
     if count as usize >= size {
-        z.for_each(|e, s| emit(c, e, s));
+        // C's zuiNext walks a sorted set from its tail.
+        z.visit(0, true, |e, s| {
+            emit(c, e, s);
+            true
+        });
         return;
     }
     let mut ranks = rand::seq::index::sample(&mut rand::thread_rng(), size, reply_size).into_vec();

@@ -412,6 +412,12 @@ impl ZSkipList {
         (x, rank)
     }
 
+    /// How many elements from the head satisfy `pred` (which must hold
+    /// for a prefix of the list): the descent `zslDeleteRangeBy*` makes.
+    pub fn count_while(&self, pred: impl Fn(&[u8], f64) -> bool) -> usize {
+        self.descend(|n| pred(&n.ele, n.score)).1
+    }
+
     /// `zslGetRank`: the 1-based rank of an element, 0 when absent.
     pub fn get_rank(&self, score: f64, ele: &[u8]) -> usize {
         let mut x = HEADER;
