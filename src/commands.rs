@@ -164,6 +164,20 @@ const fn ks(flags: u64, index: i32, lastkey: i32, keystep: i32) -> KeySpec {
     }
 }
 
+/// The spec of commands whose argument `index` counts the keys that follow
+/// it (LMPOP, ZUNION...).
+const fn keynum(flags: u64, index: i32) -> KeySpec {
+    KeySpec {
+        flags,
+        begin_search: BeginSearch::Index(index),
+        find_keys: FindKeys::Keynum {
+            keynumidx: 0,
+            firstkey: 1,
+            keystep: 1,
+        },
+    }
+}
+
 /// A command-specific key finder (`getkeys_proc`) for commands whose specs
 /// cannot tell everything (variable flags): key positions in `argv` with
 /// their flags.
@@ -261,6 +275,14 @@ const RW_UPDATE: &[KeySpec] = &[ks(CMD_KEY_RW | CMD_KEY_UPDATE, 1, 0, 1)];
 const RW_ACCESS_UPDATE: &[KeySpec] = &[ks(CMD_KEY_RW | CMD_KEY_ACCESS | CMD_KEY_UPDATE, 1, 0, 1)];
 const OW_UPDATE: &[KeySpec] = &[ks(CMD_KEY_OW | CMD_KEY_UPDATE, 1, 0, 1)];
 const RM_DELETE_ALL: &[KeySpec] = &[ks(CMD_KEY_RM | CMD_KEY_DELETE, 1, -1, 1)];
+const LIST_INSERT: &[KeySpec] = &[ks(CMD_KEY_RW | CMD_KEY_INSERT, 1, 0, 1)];
+const LIST_DELETE: &[KeySpec] = &[ks(CMD_KEY_RW | CMD_KEY_DELETE, 1, 0, 1)];
+const LIST_POP: &[KeySpec] = &[ks(CMD_KEY_RW | CMD_KEY_ACCESS | CMD_KEY_DELETE, 1, 0, 1)];
+const LIST_BPOP: &[KeySpec] = &[ks(CMD_KEY_RW | CMD_KEY_ACCESS | CMD_KEY_DELETE, 1, -2, 1)];
+const LIST_MOVE: &[KeySpec] = &[
+    ks(CMD_KEY_RW | CMD_KEY_ACCESS | CMD_KEY_DELETE, 1, 0, 1),
+    ks(CMD_KEY_RW | CMD_KEY_INSERT, 2, 0, 1),
+];
 
 // Command tips.
 const NONDET: &[&str] = &["nondeterministic_output"];
@@ -285,7 +307,7 @@ const LATENCY_FLAGS: u64 = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE;
 use crate::networking::client_cmd as cc;
 use crate::server::{command as srvcmd, info};
 use crate::t_zset as tz;
-use crate::{acl, bitops, db, debug, expire, object, server as srv, t_string};
+use crate::{acl, bitops, db, debug, expire, object, server as srv, t_list, t_string};
 
 /// The flags most CLIENT subcommands share.
 const CLIENT_FLAGS: u64 = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_SENTINEL;
@@ -397,6 +419,30 @@ pub static COMMAND_TABLE: &[RedisCommand] = &[
     cmd("bitop", bitops::bitop_command, -4, CMD_WRITE | CMD_DENYOOM, &[ks(CMD_KEY_OW | CMD_KEY_UPDATE, 2, 0, 1), ks(CMD_KEY_RO | CMD_KEY_ACCESS, 3, -1, 1)], "bitmap"),
     // ---- end of bitmap ----
 
+    // ---- list (t_list.c) ----
+    cmd("lpush", t_list::lpush_command, -3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, LIST_INSERT, "list"),
+    cmd("rpush", t_list::rpush_command, -3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, LIST_INSERT, "list"),
+    cmd("lpushx", t_list::lpushx_command, -3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, LIST_INSERT, "list"),
+    cmd("rpushx", t_list::rpushx_command, -3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, LIST_INSERT, "list"),
+    cmd("linsert", t_list::linsert_command, 5, CMD_WRITE | CMD_DENYOOM, LIST_INSERT, "list"),
+    cmd("rpop", t_list::rpop_command, -2, CMD_WRITE | CMD_FAST, LIST_POP, "list"),
+    cmd("lpop", t_list::lpop_command, -2, CMD_WRITE | CMD_FAST, LIST_POP, "list"),
+    cmd("lmpop", t_list::lmpop_command, -4, CMD_WRITE, &[keynum(CMD_KEY_RW | CMD_KEY_ACCESS | CMD_KEY_DELETE, 1)], "list"),
+    cmd("brpop", t_list::brpop_command, -3, CMD_WRITE | CMD_NOSCRIPT | CMD_BLOCKING, LIST_BPOP, "list"),
+    cmd("brpoplpush", t_list::brpoplpush_command, 4, CMD_WRITE | CMD_DENYOOM | CMD_NOSCRIPT | CMD_BLOCKING, LIST_MOVE, "list"),
+    cmd("blmove", t_list::blmove_command, 6, CMD_WRITE | CMD_DENYOOM | CMD_NOSCRIPT | CMD_BLOCKING, LIST_MOVE, "list"),
+    cmd("blpop", t_list::blpop_command, -3, CMD_WRITE | CMD_NOSCRIPT | CMD_BLOCKING, LIST_BPOP, "list"),
+    cmd("blmpop", t_list::blmpop_command, -5, CMD_WRITE | CMD_BLOCKING, &[keynum(CMD_KEY_RW | CMD_KEY_ACCESS | CMD_KEY_DELETE, 2)], "list"),
+    cmd("llen", t_list::llen_command, 2, CMD_READONLY | CMD_FAST, RO, "list"),
+    cmd("lindex", t_list::lindex_command, 3, CMD_READONLY, RO_ACCESS, "list"),
+    cmd("lset", t_list::lset_command, 4, CMD_WRITE | CMD_DENYOOM, RW_UPDATE, "list"),
+    cmd("lrange", t_list::lrange_command, 4, CMD_READONLY, RO_ACCESS, "list"),
+    cmd("ltrim", t_list::ltrim_command, 4, CMD_WRITE, LIST_DELETE, "list"),
+    cmd("lpos", t_list::lpos_command, -3, CMD_READONLY, RO_ACCESS, "list"),
+    cmd("lrem", t_list::lrem_command, 4, CMD_WRITE, LIST_DELETE, "list"),
+    cmd("rpoplpush", t_list::rpoplpush_command, 3, CMD_WRITE | CMD_DENYOOM, LIST_MOVE, "list"),
+    cmd("lmove", t_list::lmove_command, 5, CMD_WRITE | CMD_DENYOOM, LIST_MOVE, "list"),
+    // ---- end of list ----
     // ---- sorted set (t_zset.c) ----
     cmd("zadd", tz::commands::zadd_command, -4, CMD_WRITE | CMD_DENYOOM | CMD_FAST, RW_UPDATE, "sorted-set"),
     cmd("zincrby", tz::commands::zincrby_command, 4, CMD_WRITE | CMD_DENYOOM | CMD_FAST, RW_ACCESS_UPDATE, "sorted-set"),
@@ -428,7 +474,10 @@ pub static COMMAND_TABLE: &[RedisCommand] = &[
     cmd("zscan", tz::commands::zscan_command, -3, CMD_READONLY, RO_ACCESS, "sorted-set").tips(NONDET),
     cmd("zpopmin", tz::pop::zpopmin_command, -2, CMD_WRITE | CMD_FAST, ZSET_RW_ACCESS_DELETE, "sorted-set"),
     cmd("zpopmax", tz::pop::zpopmax_command, -2, CMD_WRITE | CMD_FAST, ZSET_RW_ACCESS_DELETE, "sorted-set"),
-    cmd("zmpop", tz::pop::zmpop_command, -4, CMD_WRITE, &[kn(CMD_KEY_RW | CMD_KEY_ACCESS | CMD_KEY_DELETE, 1)], "sorted-set"),
+    cmd("zmpop", tz::pop::zmpop_command, -4, CMD_WRITE, &[keynum(CMD_KEY_RW | CMD_KEY_ACCESS | CMD_KEY_DELETE, 1)], "sorted-set"),
+    cmd("bzpopmin", tz::pop::bzpopmin_command, -3, CMD_WRITE | CMD_NOSCRIPT | CMD_FAST | CMD_BLOCKING, ZSET_BPOP, "sorted-set"),
+    cmd("bzpopmax", tz::pop::bzpopmax_command, -3, CMD_WRITE | CMD_NOSCRIPT | CMD_FAST | CMD_BLOCKING, ZSET_BPOP, "sorted-set"),
+    cmd("bzmpop", tz::pop::bzmpop_command, -5, CMD_WRITE | CMD_BLOCKING, &[keynum(CMD_KEY_RW | CMD_KEY_ACCESS | CMD_KEY_DELETE, 2)], "sorted-set"),
     cmd("zrandmember", tz::pop::zrandmember_command, -2, CMD_READONLY, RO_ACCESS, "sorted-set").tips(NONDET),
     // ---- end of sorted set ----
 
@@ -507,25 +556,14 @@ pub static COMMAND_TABLE: &[RedisCommand] = &[
 ];
 
 // Key specs of the sorted set commands.
-/// Keys counted by the argument at `index` (`numkeys key ...`).
-const fn kn(flags: u64, index: i32) -> KeySpec {
-    KeySpec {
-        flags,
-        begin_search: BeginSearch::Index(index),
-        find_keys: FindKeys::Keynum {
-            keynumidx: 0,
-            firstkey: 1,
-            keystep: 1,
-        },
-    }
-}
 const ZSET_RW_DELETE: &[KeySpec] = &[ks(CMD_KEY_RW | CMD_KEY_DELETE, 1, 0, 1)];
 const ZSET_RW_ACCESS_DELETE: &[KeySpec] =
     &[ks(CMD_KEY_RW | CMD_KEY_ACCESS | CMD_KEY_DELETE, 1, 0, 1)];
-const ZSET_RO_KEYNUM: &[KeySpec] = &[kn(CMD_KEY_RO | CMD_KEY_ACCESS, 1)];
+const ZSET_BPOP: &[KeySpec] = &[ks(CMD_KEY_RW | CMD_KEY_ACCESS | CMD_KEY_DELETE, 1, -2, 1)];
+const ZSET_RO_KEYNUM: &[KeySpec] = &[keynum(CMD_KEY_RO | CMD_KEY_ACCESS, 1)];
 const ZSET_STORE_KEYNUM: &[KeySpec] = &[
     ks(CMD_KEY_OW | CMD_KEY_UPDATE, 1, 0, 1),
-    kn(CMD_KEY_RO | CMD_KEY_ACCESS, 2),
+    keynum(CMD_KEY_RO | CMD_KEY_ACCESS, 2),
 ];
 
 use crate::config::command as cfg;

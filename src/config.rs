@@ -872,7 +872,7 @@ standard_configs! {
         /// How stale (in node-timeout units) a replica may be to fail over.
         "cluster-replica-validity-factor", Some("cluster-slave-validity-factor"), MODIFIABLE_CONFIG, Int(0, INT_MAX, INTEGER_CONFIG), cluster_replica_validity_factor: i64 = 10, None, None, todo;
         /// Listpack size of list nodes: >0 entries, <0 size class.
-        "list-max-listpack-size", Some("list-max-ziplist-size"), MODIFIABLE_CONFIG, Int(INT_MIN, INT_MAX, INTEGER_CONFIG), list_max_listpack_size: i64 = -2, None, None, todo;
+        "list-max-listpack-size", Some("list-max-ziplist-size"), MODIFIABLE_CONFIG, Int(INT_MIN, INT_MAX, INTEGER_CONFIG), list_max_listpack_size: i64 = -2, None, None, live;
         /// SO_KEEPALIVE interval for clients, seconds.
         "tcp-keepalive", None, MODIFIABLE_CONFIG, Int(0, INT_MAX, INTEGER_CONFIG), tcp_keepalive: i64 = 300, None, None, live;
         /// Replicas a master keeps before one may migrate away.

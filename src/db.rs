@@ -179,7 +179,9 @@ impl Server {
     /// `dbAdd` of a value that already lived in the keyspace (RENAME,
     /// MOVE): its access clock travels with it, as the C object does.
     fn db_add_keep_clock(&mut self, db: usize, key: &[u8], val: RObj) {
+        let t = val.obj_type();
         self.dbs[db].dict.insert(Sds::new(key), val);
+        crate::blocked::signal_key_as_ready(self, db, key, t);
     }
 
     /// `signalModifiedKey`: every write to a key calls this, so that
@@ -221,6 +223,7 @@ impl Server {
         } else {
             fresh
         };
+        let mut added = None;
         let d = &mut self.dbs[db];
         match d.dict.entry(key) {
             Entry::Occupied(mut e) => {
@@ -241,11 +244,16 @@ impl Server {
                 }
                 let mut v = val();
                 v.lru = fresh;
+                added = Some(v.obj_type());
                 e.insert(Sds::new(key), v);
             }
         }
         if !keepttl && !d.expires.is_empty() {
             d.expires.remove(key);
+        }
+        // A new key is a `dbAdd` in C, which wakes the clients blocked on it.
+        if let Some(t) = added {
+            crate::blocked::signal_key_as_ready(self, db, key, t);
         }
         true
     }
@@ -305,6 +313,9 @@ impl Server {
         std::mem::swap(&mut d1.expires, &mut d2.expires);
         std::mem::swap(&mut d1.avg_ttl, &mut d2.avg_ttl);
         std::mem::swap(&mut d1.expires_cursor, &mut d2.expires_cursor);
+        // Clients blocked on a key the swap filled can be served now.
+        crate::blocked::scan_database_for_ready_keys(self, lo);
+        crate::blocked::scan_database_for_ready_keys(self, hi);
         true
     }
 

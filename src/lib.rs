@@ -17,11 +17,14 @@
 //!   `siphash` (siphash.c): the keyspace and its values; `listpack`
 //!   (listpack.c): the compact serialised encoding of small collections.
 //! - `t_string` (t_string.c), `bitops` (bitops.c): strings and bitmaps.
+//! - `cluster` (cluster.c, cluster.h): Redis Cluster; `cluster::msg` is the
+//!   bus wire format.
+//! - `t_list` (t_list.c), `quicklist` (quicklist.c): lists.
 //! - `config` (config.c): redis.conf, CONFIG GET/SET/REWRITE.
 //! - `slowlog` (slowlog.c), `latency` (latency.c, with the latency
 //!   histograms), `debug` (debug.c: DEBUG, crash reports), `sha1` (sha1.c).
-//! - `acl` (acl.c: the default user and AUTH), `blocked` (blocked.c: for now
-//!   clients postponed by CLIENT PAUSE), `replication` (replication.c: for
+//! - `acl` (acl.c: the default user and AUTH), `blocked` (blocked.c: clients
+//!   postponed by CLIENT PAUSE or blocked on keys), `replication` (replication.c: for
 //!   now replication IDs and the MONITOR feed), `zmalloc` (zmalloc.c: memory
 //!   accounting), `util` (util.c).
 
@@ -30,6 +33,7 @@ pub mod ae;
 pub mod anet;
 pub mod bitops;
 pub mod blocked;
+pub mod cluster;
 pub mod commands;
 pub mod config;
 pub mod db;
@@ -42,12 +46,14 @@ pub mod listpack;
 pub mod networking;
 pub mod notify;
 pub mod object;
+pub mod quicklist;
 pub mod replication;
 pub mod sds;
 pub mod server;
 pub mod sha1;
 pub mod siphash;
 pub mod slowlog;
+pub mod t_list;
 pub mod t_string;
 pub mod t_zset;
 pub mod util;

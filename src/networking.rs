@@ -278,7 +278,8 @@ pub struct Client {
 
     pub ctime: i64,
     pub lastinteraction: i64,
-    pub bpop_timeout: i64,
+    /// What the client waits for while blocked on keys (`c->bpop`).
+    pub bpop: crate::blocked::BlockingState,
 }
 
 impl Client {
@@ -319,7 +320,7 @@ impl Client {
             pending_errors: Vec::new(),
             ctime: now,
             lastinteraction: now,
-            bpop_timeout: 0,
+            bpop: Default::default(),
         }
     }
 

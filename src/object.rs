@@ -32,6 +32,7 @@ pub const OBJ_SHARED_REFCOUNT: i64 = i32::MAX as i64;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ObjType {
     String,
+    List,
     ZSet,
 }
 
@@ -39,6 +40,7 @@ impl ObjType {
     pub fn name(self) -> &'static str {
         match self {
             ObjType::String => "string",
+            ObjType::List => "list",
             ObjType::ZSet => "zset",
         }
     }
@@ -53,6 +55,8 @@ pub enum Value {
     EmbStr(Sds),
     /// `OBJ_ENCODING_RAW`: long, or modified in place (APPEND, SETRANGE...).
     Raw(Vec<u8>),
+    /// `OBJ_LIST`, always `OBJ_ENCODING_QUICKLIST` in 7.0.
+    List(crate::quicklist::Quicklist),
     /// A sorted set, `listpack` or `skiplist` encoded (t_zset.rs).
     ZSet(crate::t_zset::ZSetValue),
 }
@@ -102,6 +106,7 @@ impl RObj {
     pub fn obj_type(&self) -> ObjType {
         match self.value {
             Value::Int(_) | Value::EmbStr(_) | Value::Raw(_) => ObjType::String,
+            Value::List(_) => ObjType::List,
             Value::ZSet(_) => ObjType::ZSet,
         }
     }
@@ -112,6 +117,7 @@ impl RObj {
             Value::Int(_) => "int",
             Value::EmbStr(_) => "embstr",
             Value::Raw(_) => "raw",
+            Value::List(_) => "quicklist",
             Value::ZSet(z) => z.encoding_name(),
         }
     }
@@ -134,7 +140,7 @@ impl RObj {
             }
             Value::EmbStr(s) => Some(s.as_bytes()),
             Value::Raw(v) => Some(v),
-            Value::ZSet(_) => None,
+            _ => None,
         }
     }
 
@@ -146,7 +152,7 @@ impl RObj {
             Value::Int(v) => Some(Cow::Owned(crate::util::ll_to_bytes(*v))),
             Value::EmbStr(s) => Some(Cow::Borrowed(s.as_bytes())),
             Value::Raw(v) => Some(Cow::Borrowed(v)),
-            Value::ZSet(_) => None,
+            _ => None,
         }
     }
 
@@ -160,7 +166,7 @@ impl RObj {
     /// (`dbUnshareStringValue`): used by APPEND and SETRANGE.
     pub fn make_raw(&mut self) -> Option<&mut Vec<u8>> {
         let bytes = match &self.value {
-            Value::Raw(_) | Value::ZSet(_) => None,
+            Value::Raw(_) | Value::List(_) | Value::ZSet(_) => None,
             Value::Int(v) => Some(v.to_string().into_bytes()),
             Value::EmbStr(s) => Some(s.to_vec()),
         };
@@ -179,7 +185,7 @@ impl RObj {
             Value::Int(v) => Some(*v),
             Value::EmbStr(s) => crate::util::string2ll(s),
             Value::Raw(v) => crate::util::string2ll(v),
-            Value::ZSet(_) => None,
+            _ => None,
         }
     }
 }
@@ -209,6 +215,7 @@ pub fn object_compute_size(o: &RObj) -> usize {
         Value::Int(_) => 0,
         Value::EmbStr(s) => sds_heap_size(s),
         Value::Raw(v) => v.capacity(),
+        Value::List(ql) => crate::t_list::list_compute_size(ql),
         Value::ZSet(z) => z.mem_usage(),
     };
     std::mem::size_of::<RObj>() + heap

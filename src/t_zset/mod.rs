@@ -583,6 +583,12 @@ pub enum Found<'a> {
     ZSet(&'a mut ZSetValue),
 }
 
+impl Found<'_> {
+    pub fn is_missing(&self) -> bool {
+        matches!(self, Found::Missing)
+    }
+}
+
 /// Reads a key expected to hold a sorted set.
 pub fn lookup_zset<'a>(server: &'a mut Server, db: usize, key: &[u8], write: bool) -> Found<'a> {
     let o = if write {

@@ -1,10 +1,13 @@
-//! Popping and sampling: ZPOPMIN, ZPOPMAX, ZMPOP and ZRANDMEMBER.
+//! Popping and sampling: ZPOPMIN, ZPOPMAX, ZMPOP, their blocking forms
+//! BZPOPMIN, BZPOPMAX and BZMPOP (parked through `blocked.rs` and served
+//! here when a key they wait on gets members), and ZRANDMEMBER.
 
 use rand::Rng;
 
 use super::{lookup_zset, lookup_zset_or_reply, Found, ZSetValue};
+use crate::blocked::{self, BlockPos, BlockingState, BLOCKED_ZSET};
 use crate::config::{NOTIFY_GENERIC, NOTIFY_ZSET};
-use crate::networking::{Client, CLIENT_CLOSE_ASAP};
+use crate::networking::{Client, CLIENT_CLOSE_ASAP, CLIENT_DENY_BLOCKING};
 use crate::notify::notify_keyspace_event;
 use crate::object::{get_positive_long_from_object_or_reply, get_range_long_from_object_or_reply};
 use crate::server::Server;
@@ -219,7 +222,154 @@ pub fn zmpop_command(server: &mut Server, c: &mut Client) {
     let Some(args) = zmpop_parse(c, 1) else {
         return;
     };
-    generic_zpop_command(server, c, &args.keys, args.wh, args.count, ZMPOP_REPLY);
+    if let Some((key, n)) =
+        generic_zpop_command(server, c, &args.keys, args.wh, args.count, ZMPOP_REPLY)
+    {
+        rewrite_as_zpop(c, args.wh, &key, Some(n as i64));
+    }
+}
+
+/// The command as it is propagated: a plain ZPOPMIN / ZPOPMAX of the key
+/// popped from (`rewriteClientCommandVector`).
+fn rewrite_as_zpop(c: &mut Client, wh: Where, key: &[u8], count: Option<i64>) {
+    let name: &[u8] = if wh == Where::Max {
+        b"zpopmax"
+    } else {
+        b"zpopmin"
+    };
+    let mut argv = vec![name.to_vec(), key.to_vec()];
+    if let Some(n) = count {
+        argv.push(crate::util::ll_to_bytes(n));
+    }
+    c.retain_original_command_vector();
+    c.argv.set(argv);
+}
+
+/// `blockingGenericZpopCommand`: pops from the first non-empty key like
+/// the non-blocking form, or parks the client on all the keys.
+fn blocking_generic_zpop_command(
+    server: &mut Server,
+    c: &mut Client,
+    keys: &[Vec<u8>],
+    wh: Where,
+    timeout_idx: usize,
+    count: i64,
+    shape: PopReply,
+) {
+    let arg = c.argv[timeout_idx].clone();
+    let Some(timeout) = crate::t_list::get_timeout_from_object_or_reply(c, &arg) else {
+        return;
+    };
+    for key in keys {
+        let llen = match lookup_zset(server, c.db, key, true) {
+            Found::Missing => continue,
+            Found::WrongType => {
+                c.add_reply_wrongtype();
+                return;
+            }
+            Found::ZSet(z) => z.len() as i64,
+        };
+        if llen == 0 {
+            continue;
+        }
+        generic_zpop_command(server, c, std::slice::from_ref(key), wh, count, shape);
+        let n = (count != -1).then(|| count.min(llen));
+        rewrite_as_zpop(c, wh, key, n);
+        return;
+    }
+    // A client that may not block (MULTI, scripts) sees a timeout.
+    if c.flags & CLIENT_DENY_BLOCKING != 0 {
+        c.add_reply_null_array();
+        return;
+    }
+    let wait = BlockingState {
+        timeout,
+        blockpos: BlockPos {
+            wherefrom: if wh == Where::Max { 1 } else { 0 },
+            whereto: 0,
+        },
+        count,
+        ..Default::default()
+    };
+    blocked::block_for_keys(server, c, BLOCKED_ZSET, keys, wait);
+}
+
+/// The reply shape of BZPOPMIN / BZPOPMAX: key, member, score.
+const BZPOP_REPLY: PopReply = PopReply {
+    emitkey: true,
+    use_nested_array: false,
+    reply_nil_when_empty: false,
+};
+
+/// BZPOPMIN key [key ...] timeout
+pub fn bzpopmin_command(server: &mut Server, c: &mut Client) {
+    let n = c.argv.len();
+    let keys = c.argv[1..n - 1].to_vec();
+    blocking_generic_zpop_command(server, c, &keys, Where::Min, n - 1, -1, BZPOP_REPLY);
+}
+
+/// BZPOPMAX key [key ...] timeout
+pub fn bzpopmax_command(server: &mut Server, c: &mut Client) {
+    let n = c.argv.len();
+    let keys = c.argv[1..n - 1].to_vec();
+    blocking_generic_zpop_command(server, c, &keys, Where::Max, n - 1, -1, BZPOP_REPLY);
+}
+
+/// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]
+pub fn bzmpop_command(server: &mut Server, c: &mut Client) {
+    let Some(args) = zmpop_parse(c, 2) else {
+        return;
+    };
+    blocking_generic_zpop_command(server, c, &args.keys, args.wh, 1, args.count, ZMPOP_REPLY);
+}
+
+/// `serveClientsBlockedOnSortedSetKey`: the clients waiting on `key`, in
+/// the order they blocked, each popping as its command asked, while the
+/// set has members.
+pub fn serve_clients_blocked_on_zset_key(server: &mut Server, db: usize, key: &[u8]) {
+    if server.blocked.blocked_clients_by_type[BLOCKED_ZSET as usize] == 0 {
+        return;
+    }
+    for slot in blocked::clients_blocked_on(server, db, key) {
+        let Some(mut receiver) = server.take_client(slot) else {
+            continue;
+        };
+        if receiver.btype != BLOCKED_ZSET {
+            server.put_client_back(receiver, true);
+            continue;
+        }
+        let wh = if receiver.bpop.blockpos.wherefrom == 1 {
+            Where::Max
+        } else {
+            Where::Min
+        };
+        let count = receiver.bpop.count;
+        let is_bzmpop = receiver
+            .argv
+            .first()
+            .is_some_and(|a| a.eq_ignore_ascii_case(b"bzmpop"));
+        let shape = if is_bzmpop { ZMPOP_REPLY } else { BZPOP_REPLY };
+        let start = crate::util::ustime();
+        let keys = [key.to_vec()];
+        let popped = generic_zpop_command(server, &mut receiver, &keys, wh, count, shape);
+        let deleted = lookup_zset(server, db, key, true).is_missing();
+        if let Some((k, n)) = popped {
+            rewrite_as_zpop(&mut receiver, wh, &k, (count != -1).then_some(n as i64));
+        }
+        let had_errors = !receiver.pending_errors.is_empty();
+        crate::server::update_error_stats(server, &mut receiver);
+        blocked::update_stats_on_unblock(
+            server,
+            &mut receiver,
+            crate::util::ustime() - start,
+            had_errors,
+        );
+        blocked::unblock_client(server, &mut receiver);
+        server.put_client_back(receiver, true);
+        if deleted {
+            break;
+        }
+    }
 }
 
 /// One random element of a non-empty set.
