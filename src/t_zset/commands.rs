@@ -126,6 +126,7 @@ fn zadd_generic_command(server: &mut Server, c: &mut Client, mut flags: u32) {
                 }
                 score = newscore;
             }
+            z.shrink_to_fit();
             server.dirty += (added + updated) as u64;
         }
     }
@@ -179,6 +180,7 @@ pub fn zrem_command(server: &mut Server, c: &mut Client) {
             break;
         }
     }
+    z.shrink_to_fit();
     if keyremoved {
         server.db_delete(db, &key);
     }
@@ -263,6 +265,7 @@ fn zremrange_generic_command(server: &mut Server, c: &mut Client, rangetype: ZRa
         ZRangeType::Score => range.map_or(0, |r| z.delete_range_by_score(&r)),
         ZRangeType::Lex => lexrange.map_or(0, |r| z.delete_range_by_lex(&r)),
     };
+    z.shrink_to_fit();
     let keyremoved = z.is_empty();
     if keyremoved {
         server.db_delete(db, &key);

@@ -274,6 +274,12 @@ impl ZListpack {
     pub fn mem_usage(&self) -> usize {
         self.lp.alloc_size()
     }
+
+    /// Gives back the room growing left: C reallocates a listpack to its
+    /// exact size on every change, so this is done once per command.
+    pub fn shrink_to_fit(&mut self) {
+        self.lp.shrink_to_fit();
+    }
 }
 
 #[cfg(test)]

@@ -480,6 +480,7 @@ impl ZSetValue {
                 lp.push(e, s);
                 x = zs.zsl.next(x);
             }
+            lp.shrink_to_fit();
             *self = ZSetValue::Listpack(lp);
         }
     }
@@ -539,6 +540,13 @@ impl ZSetValue {
                 }
                 (ZADD_OUT_ADDED, score)
             }
+        }
+    }
+
+    /// The end of a write command: a listpack drops its spare capacity.
+    pub fn shrink_to_fit(&mut self) {
+        if let ZSetValue::Listpack(lp) = self {
+            lp.shrink_to_fit();
         }
     }
 

@@ -102,6 +102,7 @@ pub fn generic_zpop_command(
         Where::Max => (llen - rangelen, llen - 1),
     };
     z.delete_range_by_rank(first, last);
+    z.shrink_to_fit();
     let empty = z.is_empty();
     server.dirty += rangelen as u64;
     let event = if wh == Where::Max {

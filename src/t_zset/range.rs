@@ -67,7 +67,7 @@ impl ZRangeResultHandler {
 
     /// `zrangeResultFinalizeClient` / `zrangeResultFinalizeStore`.
     fn finalize(self, server: &mut Server, c: &mut Client, result_count: usize) {
-        let Some((dstkey, dst)) = self.store else {
+        let Some((dstkey, mut dst)) = self.store else {
             if self.deferred.is_some() {
                 let n = if self.withscores && c.resp == 2 {
                     result_count * 2
@@ -80,6 +80,7 @@ impl ZRangeResultHandler {
         };
         let db = c.db;
         if result_count > 0 {
+            dst.shrink_to_fit();
             server.set_key(db, &dstkey, RObj::new(Value::ZSet(dst)), false);
             server.signal_modified_key(db, &dstkey);
             c.add_reply_long_long(result_count as i64);
