@@ -433,3 +433,58 @@ fn differential_against_real_redis() {
     }
     assert!(errors * 3 < total, "{errors} errors in {total} commands");
 }
+
+/// Waits until INFO reports `n` blocked clients.
+fn wait_blocked(c: &mut Client, n: usize) {
+    let want = format!("blocked_clients:{n}\r\n");
+    for _ in 0..200 {
+        if c.cmd_str(&["info", "clients"]).contains(&want) {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("never saw {n} blocked clients");
+}
+
+#[test]
+fn blocking_pops_wait_and_are_served_in_order() {
+    let s = Server::start(&[]);
+    let mut c = s.client();
+    let (mut b1, mut b2) = (s.client(), s.client());
+    b1.send(&[b"bzpopmin", b"z1", b"z2", b"0"]);
+    wait_blocked(&mut c, 1);
+    b2.send(&[b"bzmpop", b"0", b"1", b"z2", b"max", b"count", b"5"]);
+    wait_blocked(&mut c, 2);
+    // One ZADD serves the first client one element, the second the rest.
+    assert_eq!(
+        c.cmd(&["zadd", "z2", "1", "a", "2", "b", "3", "c"]),
+        b":3\r\n"
+    );
+    assert_eq!(b1.read_reply(), b"*3\r\n$2\r\nz2\r\n$1\r\na\r\n$1\r\n1\r\n");
+    assert_eq!(
+        b2.read_reply(),
+        b"*2\r\n$2\r\nz2\r\n*2\r\n*2\r\n$1\r\nc\r\n$1\r\n3\r\n*2\r\n$1\r\nb\r\n$1\r\n2\r\n"
+    );
+    assert_eq!(c.cmd(&["exists", "z2"]), b":0\r\n");
+    // A store command creating the key wakes a waiter too.
+    b1.send(&[b"bzpopmax", b"dst", b"0"]);
+    wait_blocked(&mut c, 1);
+    c.cmd(&["zadd", "src", "5", "x"]);
+    assert_eq!(c.cmd(&["zunionstore", "dst", "1", "src"]), b":1\r\n");
+    assert_eq!(
+        b1.read_reply(),
+        b"*3\r\n$3\r\ndst\r\n$1\r\nx\r\n$1\r\n5\r\n"
+    );
+    // Timeouts answer a null array; errors come before blocking.
+    assert_eq!(c.cmd(&["bzpopmin", "none", "0.01"]), b"*-1\r\n");
+    assert_eq!(c.cmd(&["bzmpop", "0.01", "1", "none", "min"]), b"*-1\r\n");
+    assert_eq!(
+        c.cmd(&["bzpopmin", "src", "-1"]),
+        &b"-ERR timeout is negative\r\n"[..]
+    );
+    c.cmd(&["set", "str", "v"]);
+    assert_eq!(
+        c.cmd(&["bzpopmin", "str", "0"]),
+        &b"-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"[..]
+    );
+}
