@@ -164,6 +164,8 @@ fn random_command(rng: &mut StdRng) -> Vec<Vec<u8>> {
             2 => b"1.5e300".to_vec(),
             3 => b"0.1".to_vec(),
             4 => b"x".to_vec(),
+            // Integral but printed by %.17g in exponent form.
+            5 => b"1e17".to_vec(),
             _ => rng.gen_range(-20..20).to_string().into_bytes(),
         }
     };

@@ -55,11 +55,6 @@ impl ZListpack {
         ZListpack::default()
     }
 
-    /// The listpack itself (RDB saving and MEMORY USAGE read it).
-    pub fn listpack(&self) -> &Listpack {
-        &self.lp
-    }
-
     /// `zzlLength`.
     pub fn len(&self) -> usize {
         self.lp.count() / 2

@@ -28,8 +28,6 @@ pub mod range;
 pub mod setops;
 pub mod skiplist;
 
-use std::borrow::Cow;
-
 use crate::networking::Client;
 use crate::object::{RObj, Value};
 use crate::server::Server;
@@ -205,15 +203,6 @@ impl ZSetValue {
     /// `createZsetListpackObject`.
     pub fn new_listpack() -> ZSetValue {
         ZSetValue::Listpack(ZListpack::new())
-    }
-
-    /// `zsetTypeCreate`: the encoding that suits the expected size.
-    pub fn create(limits: ListpackLimits, size_hint: usize, value_len_hint: usize) -> ZSetValue {
-        if size_hint as u64 <= limits.entries && value_len_hint as u64 <= limits.value {
-            ZSetValue::new_listpack()
-        } else {
-            ZSetValue::new_skiplist()
-        }
     }
 
     pub fn encoding_name(&self) -> &'static str {
@@ -580,9 +569,6 @@ impl ZSetValue {
         });
     }
 }
-
-/// A member held either borrowed or as the text of a listpack integer.
-pub type Member<'a> = Cow<'a, [u8]>;
 
 /// What a lookup of a sorted set key found.
 pub enum Found<'a> {

@@ -138,11 +138,6 @@ impl ZSkipList {
         self.length == 0
     }
 
-    /// The skiplist's current height (DEBUG OBJECT prints it).
-    pub fn level(&self) -> usize {
-        self.level
-    }
-
     fn n(&self, x: u32) -> &ZNode {
         &self.nodes[x as usize]
     }
