@@ -20,6 +20,8 @@
 //! - `cluster` (cluster.c, cluster.h): Redis Cluster; `cluster::msg` is the
 //!   bus wire format.
 //! - `t_list` (t_list.c), `quicklist` (quicklist.c): lists.
+//! - `t_zset` (t_zset.c, a folder by the C file's sections): sorted sets,
+//!   listpack or skiplist encoded.
 //! - `config` (config.c): redis.conf, CONFIG GET/SET/REWRITE.
 //! - `slowlog` (slowlog.c), `latency` (latency.c, with the latency
 //!   histograms), `debug` (debug.c: DEBUG, crash reports), `sha1` (sha1.c).

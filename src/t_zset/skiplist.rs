@@ -320,6 +320,10 @@ impl ZSkipList {
     pub fn update_score(&mut self, curscore: f64, ele: &[u8], newscore: f64) -> u32 {
         let (update, _) = self.find_update(curscore, ele);
         let x = self.fwd(update[0], 0);
+        // The dict said the element is here with this score.
+        if x == NIL || &self.n(x).ele[..] != ele {
+            return NIL;
+        }
         let back = self.n(x).backward;
         let f = self.fwd(x, 0);
         if (back == NIL || self.n(back).score < newscore)
