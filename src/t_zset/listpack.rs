@@ -64,6 +64,12 @@ impl ZListpack {
         self.lp.is_empty()
     }
 
+    /// `lpSafeToAdd`: whether `add` more bytes keep the listpack under its
+    /// 1 GB cap.
+    pub fn safe_to_add(&self, add: usize) -> bool {
+        crate::listpack::safe_to_add(self.lp.bytes(), add)
+    }
+
     /// `zzlFind`: the member's position (in pairs) and score.
     pub fn find(&self, member: &[u8]) -> Option<(usize, f64)> {
         let mut p = self.lp.first();

@@ -461,7 +461,10 @@ impl ZSetValue {
         let ZSetValue::Skiplist(zs) = self else {
             return;
         };
-        if zs.len() as u64 <= limits.entries && maxelelen as u64 <= limits.value {
+        let fits = zs.len() as u64 <= limits.entries
+            && maxelelen as u64 <= limits.value
+            && crate::listpack::safe_to_add(0, zs.dict.iter().map(|(k, _)| k.len()).sum());
+        if fits {
             let mut lp = ZListpack::new();
             let mut x = zs.zsl.first();
             while x != NIL {
@@ -519,7 +522,10 @@ impl ZSetValue {
             None if xx => (ZADD_OUT_NOP, score),
             None => {
                 if let ZSetValue::Listpack(lp) = self {
-                    if lp.len() as u64 + 1 > limits.entries || ele.len() as u64 > limits.value {
+                    if lp.len() as u64 + 1 > limits.entries
+                        || ele.len() as u64 > limits.value
+                        || !lp.safe_to_add(ele.len())
+                    {
                         self.convert_to_skiplist();
                     }
                 }
