@@ -15,8 +15,8 @@
 //! after each command [`handle_clients_blocked_on_keys`] serves the queued
 //! clients of every ready key through the serving function of the key's type
 //! (`t_list::serve_clients_blocked_on_list_key`,
-//! `t_stream::commands::serve_clients_blocked_on_stream_key`; zsets add
-//! theirs to [`serve_ready_key`]). A blocking timeout sits in a table sorted
+//! `t_stream::commands::serve_clients_blocked_on_stream_key`; zsets
+//! `t_zset::pop::serve_clients_blocked_on_zset_key`; others add theirs to [`serve_ready_key`]). A blocking timeout sits in a table sorted
 //! by deadline and is checked in `before_sleep`.
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
@@ -258,6 +258,9 @@ fn serve_ready_key(server: &mut Server, db: usize, key: &[u8]) {
         .map(|o| o.obj_type());
     match t {
         Some(ObjType::List) => crate::t_list::serve_clients_blocked_on_list_key(server, db, key),
+        Some(ObjType::ZSet) => {
+            crate::t_zset::pop::serve_clients_blocked_on_zset_key(server, db, key)
+        }
         Some(ObjType::Stream) => {
             crate::t_stream::commands::serve_clients_blocked_on_stream_key(server, db, key)
         }
@@ -330,6 +333,7 @@ fn blocked_type_of(t: ObjType) -> u8 {
     match t {
         ObjType::List => BLOCKED_LIST,
         ObjType::Stream => BLOCKED_STREAM,
+        ObjType::ZSet => BLOCKED_ZSET,
         _ => BLOCKED_NONE,
     }
 }

@@ -306,6 +306,7 @@ const LATENCY_FLAGS: u64 = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE;
 
 use crate::networking::client_cmd as cc;
 use crate::server::{command as srvcmd, info};
+use crate::t_zset as tz;
 use crate::{
     acl, bitops, db, debug, expire, object, server as srv, t_hash, t_list, t_set, t_stream,
     t_string,
@@ -516,6 +517,43 @@ pub static COMMAND_TABLE: &[RedisCommand] = &[
         cmd("stream", t_stream::cgroups::xinfo_command, -3, CMD_READONLY, RO_ACCESS_2, "stream"),
     ]),
     // ---- end of stream ----
+    // ---- sorted set (t_zset.c) ----
+    cmd("zadd", tz::commands::zadd_command, -4, CMD_WRITE | CMD_DENYOOM | CMD_FAST, RW_UPDATE, "sorted-set"),
+    cmd("zincrby", tz::commands::zincrby_command, 4, CMD_WRITE | CMD_DENYOOM | CMD_FAST, RW_ACCESS_UPDATE, "sorted-set"),
+    cmd("zrem", tz::commands::zrem_command, -3, CMD_WRITE | CMD_FAST, ZSET_RW_DELETE, "sorted-set"),
+    cmd("zremrangebyscore", tz::commands::zremrangebyscore_command, 4, CMD_WRITE, ZSET_RW_DELETE, "sorted-set"),
+    cmd("zremrangebyrank", tz::commands::zremrangebyrank_command, 4, CMD_WRITE, ZSET_RW_DELETE, "sorted-set"),
+    cmd("zremrangebylex", tz::commands::zremrangebylex_command, 4, CMD_WRITE, ZSET_RW_DELETE, "sorted-set"),
+    cmd("zunionstore", tz::setops::zunionstore_command, -4, CMD_WRITE | CMD_DENYOOM, ZSET_STORE_KEYNUM, "sorted-set"),
+    cmd("zinterstore", tz::setops::zinterstore_command, -4, CMD_WRITE | CMD_DENYOOM, ZSET_STORE_KEYNUM, "sorted-set"),
+    cmd("zdiffstore", tz::setops::zdiffstore_command, -4, CMD_WRITE | CMD_DENYOOM, ZSET_STORE_KEYNUM, "sorted-set"),
+    cmd("zunion", tz::setops::zunion_command, -3, CMD_READONLY, ZSET_RO_KEYNUM, "sorted-set"),
+    cmd("zinter", tz::setops::zinter_command, -3, CMD_READONLY, ZSET_RO_KEYNUM, "sorted-set"),
+    cmd("zintercard", tz::setops::zintercard_command, -3, CMD_READONLY, ZSET_RO_KEYNUM, "sorted-set"),
+    cmd("zdiff", tz::setops::zdiff_command, -3, CMD_READONLY, ZSET_RO_KEYNUM, "sorted-set"),
+    cmd("zrange", tz::range::zrange_command, -4, CMD_READONLY, RO_ACCESS, "sorted-set"),
+    cmd("zrangestore", tz::range::zrangestore_command, -5, CMD_WRITE | CMD_DENYOOM, &[ks(CMD_KEY_OW | CMD_KEY_UPDATE, 1, 0, 1), ks(CMD_KEY_RO | CMD_KEY_ACCESS, 2, 0, 1)], "sorted-set"),
+    cmd("zrangebyscore", tz::range::zrangebyscore_command, -4, CMD_READONLY, RO_ACCESS, "sorted-set"),
+    cmd("zrevrangebyscore", tz::range::zrevrangebyscore_command, -4, CMD_READONLY, RO_ACCESS, "sorted-set"),
+    cmd("zrangebylex", tz::range::zrangebylex_command, -4, CMD_READONLY, RO_ACCESS, "sorted-set"),
+    cmd("zrevrangebylex", tz::range::zrevrangebylex_command, -4, CMD_READONLY, RO_ACCESS, "sorted-set"),
+    cmd("zcount", tz::commands::zcount_command, 4, CMD_READONLY | CMD_FAST, RO_ACCESS, "sorted-set"),
+    cmd("zlexcount", tz::commands::zlexcount_command, 4, CMD_READONLY | CMD_FAST, RO_ACCESS, "sorted-set"),
+    cmd("zrevrange", tz::range::zrevrange_command, -4, CMD_READONLY, RO_ACCESS, "sorted-set"),
+    cmd("zcard", tz::commands::zcard_command, 2, CMD_READONLY | CMD_FAST, RO, "sorted-set"),
+    cmd("zscore", tz::commands::zscore_command, 3, CMD_READONLY | CMD_FAST, RO_ACCESS, "sorted-set"),
+    cmd("zmscore", tz::commands::zmscore_command, -3, CMD_READONLY | CMD_FAST, RO_ACCESS, "sorted-set"),
+    cmd("zrank", tz::commands::zrank_command, 3, CMD_READONLY | CMD_FAST, RO_ACCESS, "sorted-set"),
+    cmd("zrevrank", tz::commands::zrevrank_command, 3, CMD_READONLY | CMD_FAST, RO_ACCESS, "sorted-set"),
+    cmd("zscan", tz::commands::zscan_command, -3, CMD_READONLY, RO_ACCESS, "sorted-set").tips(NONDET),
+    cmd("zpopmin", tz::pop::zpopmin_command, -2, CMD_WRITE | CMD_FAST, ZSET_RW_ACCESS_DELETE, "sorted-set"),
+    cmd("zpopmax", tz::pop::zpopmax_command, -2, CMD_WRITE | CMD_FAST, ZSET_RW_ACCESS_DELETE, "sorted-set"),
+    cmd("zmpop", tz::pop::zmpop_command, -4, CMD_WRITE, &[keynum(CMD_KEY_RW | CMD_KEY_ACCESS | CMD_KEY_DELETE, 1)], "sorted-set"),
+    cmd("bzpopmin", tz::pop::bzpopmin_command, -3, CMD_WRITE | CMD_NOSCRIPT | CMD_FAST | CMD_BLOCKING, ZSET_BPOP, "sorted-set"),
+    cmd("bzpopmax", tz::pop::bzpopmax_command, -3, CMD_WRITE | CMD_NOSCRIPT | CMD_FAST | CMD_BLOCKING, ZSET_BPOP, "sorted-set"),
+    cmd("bzmpop", tz::pop::bzmpop_command, -5, CMD_WRITE | CMD_BLOCKING, &[keynum(CMD_KEY_RW | CMD_KEY_ACCESS | CMD_KEY_DELETE, 2)], "sorted-set"),
+    cmd("zrandmember", tz::pop::zrandmember_command, -2, CMD_READONLY, RO_ACCESS, "sorted-set").tips(NONDET),
+    // ---- end of sorted set ----
 
     // ---- server (server.c, config.c, networking.c: INFO, CONFIG, CLIENT, COMMAND...) ----
     container("config", -2, 0, "server", CONFIG_SUBCOMMANDS),
@@ -664,6 +702,16 @@ static CLUSTER_SUBCOMMANDS: &[RedisCommand] = &[
 /// The flags of the CLUSTER subcommands that change the configuration.
 const CLUSTER_ADMIN: u64 = CMD_NO_ASYNC_LOADING | CMD_ADMIN | CMD_STALE;
 use crate::cluster::command as clu;
+// Key specs of the sorted set commands.
+const ZSET_RW_DELETE: &[KeySpec] = &[ks(CMD_KEY_RW | CMD_KEY_DELETE, 1, 0, 1)];
+const ZSET_RW_ACCESS_DELETE: &[KeySpec] =
+    &[ks(CMD_KEY_RW | CMD_KEY_ACCESS | CMD_KEY_DELETE, 1, 0, 1)];
+const ZSET_BPOP: &[KeySpec] = &[ks(CMD_KEY_RW | CMD_KEY_ACCESS | CMD_KEY_DELETE, 1, -2, 1)];
+const ZSET_RO_KEYNUM: &[KeySpec] = &[keynum(CMD_KEY_RO | CMD_KEY_ACCESS, 1)];
+const ZSET_STORE_KEYNUM: &[KeySpec] = &[
+    ks(CMD_KEY_OW | CMD_KEY_UPDATE, 1, 0, 1),
+    keynum(CMD_KEY_RO | CMD_KEY_ACCESS, 2),
+];
 
 use crate::config::command as cfg;
 

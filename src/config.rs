@@ -980,7 +980,7 @@ standard_configs! {
         /// Integer members kept as an intset.
         "set-max-intset-entries", None, MODIFIABLE_CONFIG, UInt(0, LONG_MAX, INTEGER_CONFIG), set_max_intset_entries: u64 = 512, None, None, live;
         /// Sorted set members kept as a listpack.
-        "zset-max-listpack-entries", Some("zset-max-ziplist-entries"), MODIFIABLE_CONFIG, UInt(0, LONG_MAX, INTEGER_CONFIG), zset_max_listpack_entries: u64 = 128, None, None, todo;
+        "zset-max-listpack-entries", Some("zset-max-ziplist-entries"), MODIFIABLE_CONFIG, UInt(0, LONG_MAX, INTEGER_CONFIG), zset_max_listpack_entries: u64 = 128, None, None, live;
         /// Fragmentation bytes below which defrag stays idle.
         "active-defrag-ignore-bytes", None, MODIFIABLE_CONFIG, UInt(1, LLONG_MAX, MEMORY_CONFIG), active_defrag_ignore_bytes: u64 = 100 << 20, None, None, todo;
         /// Longest hash value kept in a listpack.
@@ -988,7 +988,7 @@ standard_configs! {
         /// Bytes per stream node; 0 unlimited.
         "stream-node-max-bytes", None, MODIFIABLE_CONFIG, UInt(0, LONG_MAX, MEMORY_CONFIG), stream_node_max_bytes: u64 = 4096, None, None, live;
         /// Longest sorted set member kept in a listpack.
-        "zset-max-listpack-value", Some("zset-max-ziplist-value"), MODIFIABLE_CONFIG, UInt(0, LONG_MAX, MEMORY_CONFIG), zset_max_listpack_value: u64 = 64, None, None, todo;
+        "zset-max-listpack-value", Some("zset-max-ziplist-value"), MODIFIABLE_CONFIG, UInt(0, LONG_MAX, MEMORY_CONFIG), zset_max_listpack_value: u64 = 64, None, None, live;
         /// Largest sparse HyperLogLog.
         "hll-sparse-max-bytes", None, MODIFIABLE_CONFIG, UInt(0, LONG_MAX, MEMORY_CONFIG), hll_sparse_max_bytes: u64 = 3000, None, None, todo;
         /// Keys remembered for client-side caching.

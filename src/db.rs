@@ -245,7 +245,10 @@ impl Server {
         };
         let d = &mut self.dbs[db];
         let mut was_stream = false;
-        let added = match d.dict.entry(key) {
+        // The type of a key this call creates: `dbAdd` in C, which is also
+        // what writing over an expired key amounts to.
+        let mut added = None;
+        match d.dict.entry(key) {
             Entry::Occupied(mut e) => {
                 let Some(slot) = e.get_mut() else {
                     return false;
@@ -258,8 +261,10 @@ impl Server {
                 let mut v = val();
                 v.lru = touched;
                 was_stream = slot.obj_type() == ObjType::Stream;
+                if expired {
+                    added = Some(v.obj_type());
+                }
                 *slot = v;
-                expired
             }
             Entry::Vacant(e) => {
                 if cond == SetCond::Xx {
@@ -267,14 +272,15 @@ impl Server {
                 }
                 let mut v = val();
                 v.lru = fresh;
+                added = Some(v.obj_type());
                 e.insert(Sds::new(key), v);
-                true
             }
-        };
+        }
         if !keepttl && !d.expires.is_empty() {
             d.expires.remove(key);
         }
-        if added {
+        if let Some(t) = added {
+            crate::blocked::signal_key_as_ready(self, db, key, t);
             crate::notify::notify_keyspace_event(self, NOTIFY_NEW, "new", key, db);
         }
         self.signal_modified_key(db, key);

@@ -69,6 +69,7 @@ pub fn xor_object_digest(server: &Server, db: usize, key: &[u8], digest: &mut [u
         ObjType::List => 1,
         ObjType::Set => 2,
         ObjType::Hash => 4,
+        ObjType::ZSet => 3,
         ObjType::Stream => 6,
     };
     mix_digest(digest, &type_id.to_be_bytes());
@@ -76,6 +77,7 @@ pub fn xor_object_digest(server: &Server, db: usize, key: &[u8], digest: &mut [u
         Value::List(_) => crate::t_list::mix_list_digest(digest, o),
         Value::Set(s) => s.digest(digest),
         Value::Hash(h) => h.digest(digest),
+        Value::ZSet(z) => z.digest(digest),
         Value::Stream(s) => crate::t_stream::mix_stream_digest(digest, s),
         _ => mix_string_object_digest(digest, o),
     }

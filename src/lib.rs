@@ -23,6 +23,8 @@
 //! - `t_set` (t_set.c) with `intset` (intset.c), `t_hash` (t_hash.c): sets
 //!   and hashes in their compact and hashtable encodings.
 //! - `t_stream` (t_stream.c, stream.h): streams and consumer groups.
+//! - `t_zset` (t_zset.c, a folder by the C file's sections): sorted sets,
+//!   listpack or skiplist encoded.
 //! - `config` (config.c): redis.conf, CONFIG GET/SET/REWRITE.
 //! - `slowlog` (slowlog.c), `latency` (latency.c, with the latency
 //!   histograms), `debug` (debug.c: DEBUG, crash reports), `sha1` (sha1.c).
@@ -68,5 +70,6 @@ pub mod t_list;
 pub mod t_set;
 pub mod t_stream;
 pub mod t_string;
+pub mod t_zset;
 pub mod util;
 pub mod zmalloc;

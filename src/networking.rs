@@ -652,9 +652,10 @@ impl Client {
     }
 
     /// `addReplyDouble`: a bulk string in RESP2, `,` in RESP3, formatted
-    /// as `%.17g`.
+    /// as `%.17g` (so 1e17 is `1e+17`, unlike `d2string`).
     pub fn add_reply_double(&mut self, d: f64) {
-        let s = crate::util::d2string(d);
+        let mut s = Vec::with_capacity(24);
+        crate::util::append_double(&mut s, d);
         if self.resp == 2 {
             self.add_reply_bulk(&s);
         } else {

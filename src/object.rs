@@ -36,6 +36,7 @@ pub enum ObjType {
     Set,
     Hash,
     Stream,
+    ZSet,
 }
 
 impl ObjType {
@@ -46,6 +47,7 @@ impl ObjType {
             ObjType::Set => "set",
             ObjType::Hash => "hash",
             ObjType::Stream => "stream",
+            ObjType::ZSet => "zset",
         }
     }
 }
@@ -67,6 +69,8 @@ pub enum Value {
     Hash(crate::t_hash::HashValue),
     /// `OBJ_STREAM`, always `OBJ_ENCODING_STREAM`; boxed, being large.
     Stream(Box<crate::t_stream::Stream>),
+    /// A sorted set, `listpack` or `skiplist` encoded (t_zset.rs).
+    ZSet(crate::t_zset::ZSetValue),
 }
 
 /// A keyspace value with its access clock (LRU seconds or LFU counter).
@@ -118,6 +122,7 @@ impl RObj {
             Value::Set(_) => ObjType::Set,
             Value::Hash(_) => ObjType::Hash,
             Value::Stream(_) => ObjType::Stream,
+            Value::ZSet(_) => ObjType::ZSet,
         }
     }
 
@@ -131,6 +136,7 @@ impl RObj {
             Value::Set(s) => s.encoding_name(),
             Value::Hash(h) => h.encoding_name(),
             Value::Stream(_) => "stream",
+            Value::ZSet(z) => z.encoding_name(),
         }
     }
 
@@ -232,6 +238,7 @@ pub fn object_compute_size(o: &RObj) -> usize {
         Value::Set(s) => s.memory(),
         Value::Hash(h) => h.memory(),
         Value::Stream(s) => crate::t_stream::stream_compute_size(s),
+        Value::ZSet(z) => z.mem_usage(),
     };
     std::mem::size_of::<RObj>() + heap
 }
@@ -482,6 +489,19 @@ pub fn get_long_long_from_object_or_reply(
     let v = crate::util::string2ll(arg);
     if v.is_none() {
         c.add_reply_error(msg.unwrap_or("value is not an integer or out of range"));
+    }
+    v
+}
+
+/// `getDoubleFromObjectOrReply`: `msg` replaces the default error.
+pub fn get_double_from_object_or_reply(
+    c: &mut Client,
+    arg: &[u8],
+    msg: Option<&str>,
+) -> Option<f64> {
+    let v = crate::util::string2d(arg);
+    if v.is_none() {
+        c.add_reply_error(msg.unwrap_or("value is not a valid float"));
     }
     v
 }

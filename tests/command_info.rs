@@ -167,6 +167,14 @@ const GETKEYS_CALLS: &[&[&str]] = &[
     &["xgroup", "create", "s", "g", "$", "mkstream"],
     &["xinfo", "stream", "s", "full"],
     &["xautoclaim", "s", "g", "c", "0", "0"],
+    &["zadd", "z", "1", "a"],
+    &["zunionstore", "d", "2", "a", "b", "weights", "1", "2"],
+    &["zinter", "2", "a", "b", "withscores"],
+    &["zdiff", "3", "a", "b"],
+    &["zintercard", "1", "a", "limit", "1"],
+    &["zrangestore", "d", "s", "0", "-1"],
+    &["zmpop", "2", "a", "b", "min", "count", "2"],
+    &["zpopmin", "z", "2"],
 ];
 
 #[test]
