@@ -21,6 +21,10 @@
 //! - `config` (config.c): redis.conf, CONFIG GET/SET/REWRITE.
 //! - `slowlog` (slowlog.c), `latency` (latency.c, with the latency
 //!   histograms), `debug` (debug.c: DEBUG, crash reports), `sha1` (sha1.c).
+//! - `eval` (eval.c: EVAL, SCRIPT), `functions` (functions.c: FUNCTION,
+//!   FCALL), `script` (script.c: the rules of a script run, busy scripts),
+//!   `script_lua` (script_lua.c: the Lua engine, sandbox and conversions),
+//!   `function_lua` (function_lua.c: `redis.register_function`).
 //! - `acl` (acl.c: the default user and AUTH), `blocked` (blocked.c: for now
 //!   clients postponed by CLIENT PAUSE), `replication` (replication.c: for
 //!   now replication IDs and the MONITOR feed), `zmalloc` (zmalloc.c: memory
@@ -37,13 +41,18 @@ pub mod config;
 pub mod db;
 pub mod debug;
 pub mod dict;
+pub mod eval;
 pub mod evict;
 pub mod expire;
+pub mod function_lua;
+pub mod functions;
 pub mod latency;
 pub mod networking;
 pub mod notify;
 pub mod object;
 pub mod replication;
+pub mod script;
+pub mod script_lua;
 pub mod sds;
 pub mod server;
 pub mod sha1;
