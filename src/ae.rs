@@ -242,6 +242,35 @@ pub fn ae_process_events<H: AeHandler>(h: &mut H) {
     process_time_events(h);
 }
 
+/// The file events that are ready now, without waiting and without
+/// timers (`AE_FILE_EVENTS|AE_DONT_WAIT`), for a caller that is itself
+/// inside an event handler (a busy script serving other clients). It polls
+/// into its own buffer because the turn it interrupts still holds the
+/// loop's. Returns how many events ran.
+pub fn ae_process_file_events_now<H: AeHandler>(h: &mut H) -> usize {
+    let mut events = Events::with_capacity(64);
+    if let Err(e) = h.event_loop().poll.poll(&mut events, Some(Duration::ZERO)) {
+        if e.kind() != io::ErrorKind::Interrupted {
+            crate::server::server_log_raw(
+                crate::server::LL_WARNING,
+                &format!("Error polling for events: {e}"),
+            );
+        }
+    }
+    let mut processed = 0;
+    for event in events.iter() {
+        let Some(fe) = h.event_loop().file_events.get(event.token().0) else {
+            continue;
+        };
+        let proc_ = fe.proc_;
+        let readable = event.is_readable() || event.is_read_closed() || event.is_error();
+        let writable = event.is_writable() || event.is_write_closed();
+        h.file_event(proc_, readable, writable);
+        processed += 1;
+    }
+    processed
+}
+
 /// Runs every due timer once, rescheduling it by the period it returns.
 fn process_time_events<H: AeHandler>(h: &mut H) {
     let now = Instant::now();

@@ -315,6 +315,28 @@ use crate::{
 /// The key spec of the XINFO subcommands: read, key at argument 2.
 const RO_ACCESS_2: &[KeySpec] = &[ks(CMD_KEY_RO | CMD_KEY_ACCESS, 2, 0, 1)];
 
+use crate::{eval as ev, functions as fun};
+
+/// The flags EVAL, EVALSHA, FCALL and their `_RO` twins share.
+const SCRIPT_CMD_FLAGS: u64 = CMD_NOSCRIPT | CMD_SKIP_MONITOR | CMD_NO_MANDATORY_KEYS | CMD_STALE;
+/// Scripts' keys: a count then the keys; we can't tell how the script uses
+/// them, so the worst is assumed.
+const fn script_keys(flags: u64) -> KeySpec {
+    KeySpec {
+        flags,
+        begin_search: BeginSearch::Index(2),
+        find_keys: FindKeys::Keynum {
+            keynumidx: 0,
+            firstkey: 1,
+            keystep: 1,
+        },
+    }
+}
+const SCRIPT_RW_KEYS: &[KeySpec] = &[script_keys(CMD_KEY_RW | CMD_KEY_ACCESS | CMD_KEY_UPDATE)];
+const SCRIPT_RO_KEYS: &[KeySpec] = &[script_keys(CMD_KEY_RO | CMD_KEY_ACCESS)];
+const ALL_SHARDS_ONE_SUCCEEDED: &[&str] =
+    &["request_policy:all_shards", "response_policy:one_succeeded"];
+
 /// The flags most CLIENT subcommands share.
 const CLIENT_FLAGS: u64 = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_SENTINEL;
 
@@ -554,6 +576,31 @@ pub static COMMAND_TABLE: &[RedisCommand] = &[
     cmd("bzmpop", tz::pop::bzmpop_command, -5, CMD_WRITE | CMD_BLOCKING, &[keynum(CMD_KEY_RW | CMD_KEY_ACCESS | CMD_KEY_DELETE, 2)], "sorted-set"),
     cmd("zrandmember", tz::pop::zrandmember_command, -2, CMD_READONLY, RO_ACCESS, "sorted-set").tips(NONDET),
     // ---- end of sorted set ----
+    // ---- scripting (eval.c, functions.c) ----
+    cmd("eval", ev::eval_command, -3, SCRIPT_CMD_FLAGS | CMD_MAY_REPLICATE, SCRIPT_RW_KEYS, "scripting"),
+    cmd("evalsha", ev::evalsha_command, -3, SCRIPT_CMD_FLAGS | CMD_MAY_REPLICATE, SCRIPT_RW_KEYS, "scripting"),
+    cmd("eval_ro", ev::eval_ro_command, -3, SCRIPT_CMD_FLAGS | CMD_READONLY, SCRIPT_RO_KEYS, "scripting"),
+    cmd("evalsha_ro", ev::evalsha_ro_command, -3, SCRIPT_CMD_FLAGS | CMD_READONLY, SCRIPT_RO_KEYS, "scripting"),
+    cmd("fcall", fun::fcall_command, -3, SCRIPT_CMD_FLAGS | CMD_MAY_REPLICATE, SCRIPT_RW_KEYS, "scripting"),
+    cmd("fcall_ro", fun::fcall_ro_command, -3, SCRIPT_CMD_FLAGS | CMD_READONLY, SCRIPT_RO_KEYS, "scripting"),
+    container("script", -2, 0, "scripting", &[
+        cmd("debug", ev::script_command, 3, CMD_NOSCRIPT, NOKEYS, "scripting"),
+        cmd("exists", ev::script_command, -3, CMD_NOSCRIPT, NOKEYS, "scripting").tips(&["request_policy:all_shards", "response_policy:agg_logical_and"]),
+        cmd("flush", ev::script_command, -2, CMD_NOSCRIPT, NOKEYS, "scripting").tips(ALL_NODES_SUCCEEDED),
+        cmd("help", ev::script_command, 2, CMD_LOADING | CMD_STALE, NOKEYS, "scripting"),
+        cmd("kill", ev::script_command, 2, CMD_NOSCRIPT | CMD_ALLOW_BUSY, NOKEYS, "scripting").tips(ALL_SHARDS_ONE_SUCCEEDED),
+        cmd("load", ev::script_command, 3, CMD_NOSCRIPT | CMD_STALE, NOKEYS, "scripting").tips(ALL_NODES_SUCCEEDED),
+    ]),
+    container("function", -2, 0, "scripting", &[
+        cmd("delete", fun::function_command, 3, CMD_NOSCRIPT | CMD_WRITE, NOKEYS, "scripting").tips(ALL_SHARDS_SUCCEEDED),
+        cmd("flush", fun::function_command, -2, CMD_NOSCRIPT | CMD_WRITE, NOKEYS, "scripting").tips(ALL_SHARDS_SUCCEEDED),
+        cmd("help", fun::function_command, 2, CMD_LOADING | CMD_STALE, NOKEYS, "scripting"),
+        cmd("kill", fun::function_command, 2, CMD_NOSCRIPT | CMD_ALLOW_BUSY, NOKEYS, "scripting").tips(ALL_SHARDS_ONE_SUCCEEDED),
+        cmd("list", fun::function_command, -2, CMD_NOSCRIPT, NOKEYS, "scripting").tips(NONDET_ORDER),
+        cmd("load", fun::function_command, -3, CMD_NOSCRIPT | CMD_WRITE | CMD_DENYOOM, NOKEYS, "scripting").tips(ALL_SHARDS_SUCCEEDED),
+        cmd("stats", fun::function_command, 2, CMD_NOSCRIPT | CMD_ALLOW_BUSY, NOKEYS, "scripting").tips(&["nondeterministic_output", "request_policy:all_shards", "response_policy:special"]),
+    ]),
+    // ---- end of scripting ----
 
     // ---- server (server.c, config.c, networking.c: INFO, CONFIG, CLIENT, COMMAND...) ----
     container("config", -2, 0, "server", CONFIG_SUBCOMMANDS),

@@ -954,7 +954,7 @@ standard_configs! {
 
         /* Long long configs */
         /// Milliseconds a script/function may run before BUSY replies.
-        "busy-reply-threshold", Some("lua-time-limit"), MODIFIABLE_CONFIG, Int(0, LONG_MAX, INTEGER_CONFIG), busy_reply_threshold: i64 = 5000, None, None, todo;
+        "busy-reply-threshold", Some("lua-time-limit"), MODIFIABLE_CONFIG, Int(0, LONG_MAX, INTEGER_CONFIG), busy_reply_threshold: i64 = 5000, None, None, live;
         /// Milliseconds without reply before a node is suspected down.
         "cluster-node-timeout", None, MODIFIABLE_CONFIG, Int(0, LLONG_MAX, INTEGER_CONFIG), cluster_node_timeout: i64 = 15000, None, None, live;
         /// Microseconds above which a command is slow-logged; -1 off.

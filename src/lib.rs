@@ -32,6 +32,10 @@
 //!   postponed by CLIENT PAUSE or blocked on keys), `replication` (replication.c: for
 //! - `multi` (multi.c: MULTI/EXEC/WATCH), `pubsub` (pubsub.c: channels,
 //!   patterns, shard channels), `notify` (notify.c: keyspace events).
+//! - `eval` (eval.c: EVAL, SCRIPT), `functions` (functions.c: FUNCTION,
+//!   FCALL), `script` (script.c: the rules of a script run, busy scripts),
+//!   `script_lua` (script_lua.c: the Lua engine, sandbox and conversions),
+//!   `function_lua` (function_lua.c: `redis.register_function`).
 //! - `acl` (acl.c: the default user and AUTH), `blocked` (blocked.c: for now
 //!   clients postponed by CLIENT PAUSE), `replication` (replication.c: for
 //!   now replication IDs and the MONITOR feed), `zmalloc` (zmalloc.c: memory
@@ -48,8 +52,11 @@ pub mod config;
 pub mod db;
 pub mod debug;
 pub mod dict;
+pub mod eval;
 pub mod evict;
 pub mod expire;
+pub mod function_lua;
+pub mod functions;
 pub mod intset;
 pub mod latency;
 pub mod listpack;
@@ -60,6 +67,8 @@ pub mod object;
 pub mod pubsub;
 pub mod quicklist;
 pub mod replication;
+pub mod script;
+pub mod script_lua;
 pub mod sds;
 pub mod server;
 pub mod sha1;

@@ -408,6 +408,19 @@ impl Client {
         }
     }
 
+    /// The whole pending output as one buffer, leaving the client's
+    /// buffers empty (the script client hands its reply to the script).
+    pub fn take_reply(&mut self) -> Vec<u8> {
+        let mut out = std::mem::take(&mut self.buf);
+        self.reply_base += self.reply.len() as u64;
+        for block in self.reply.drain(..) {
+            out.extend_from_slice(&block);
+        }
+        self.reply_bytes = 0;
+        self.sentlen = 0;
+        out
+    }
+
     /// `addReplyDeferredLen`: reserves room for a length that is only known
     /// after the elements are emitted.
     pub fn add_reply_deferred_len(&mut self) -> Option<DeferredLen> {
@@ -867,6 +880,24 @@ pub fn free_client_async(server: &mut Server, c: &mut Client) {
     if c.flags & CLIENT_CLOSE_ASAP == 0 {
         c.flags |= CLIENT_CLOSE_ASAP;
         server.clients_to_close.push(c.slot);
+    }
+}
+
+/// `processEventsWhileBlocked`: serves the other clients from inside a
+/// long command (a busy script): a few rounds of reading, running and
+/// writing, without timers. The client of the long command is out of the
+/// client table meanwhile, so none of its input is read.
+pub fn process_events_while_blocked(server: &mut Server) {
+    for _ in 0..4 {
+        let pending = std::mem::take(&mut server.clients_pending_read);
+        for slot in pending {
+            read_query_from_client(server, slot);
+        }
+        let events = crate::ae::ae_process_file_events_now(server);
+        handle_clients_with_pending_writes(server);
+        if events == 0 && server.clients_pending_read.is_empty() {
+            break;
+        }
     }
 }
 

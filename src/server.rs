@@ -236,6 +236,8 @@ pub struct Server {
     /// Channels, patterns and shard channels with their subscribers.
     pub pubsub: crate::pubsub::PubsubState,
     pub cluster: Option<Box<crate::cluster::ClusterState>>,
+    /// EVAL, FUNCTION and the script being run.
+    pub scripting: crate::script::ScriptingState,
 }
 
 impl Server {
@@ -422,6 +424,7 @@ pub fn init_server(config: Config, commands: commands::Commands) -> Result<Serve
         multi: Default::default(),
         pubsub: Default::default(),
         cluster: None,
+        scripting: Default::default(),
     };
     listen_to_port(&mut server)?;
     if server.config.cluster_enabled {
@@ -972,6 +975,11 @@ pub fn process_command(server: &mut Server, c: &mut Client) {
         reject_command(server, c, "-LOADING Redis is loading the dataset in memory");
         return;
     }
+    // While a script is busy only a few commands may run.
+    if let Some(err) = crate::script::reject_if_busy(server, flags) {
+        reject_command(server, c, err);
+        return;
+    }
     if networking::client_cmd::postpone_if_paused(server, c, flags | exec_flags) {
         return;
     }
@@ -1201,6 +1209,16 @@ pub fn shutdown_command(server: &mut Server, c: &mut Client) {
     }
     if flags & SHUTDOWN_NOW == 0 && c.flags & networking::CLIENT_DENY_BLOCKING != 0 {
         c.add_reply_error("SHUTDOWN without NOW or ABORT isn't allowed for DENY BLOCKING client");
+        return;
+    }
+    if flags & SHUTDOWN_NOSAVE == 0 && crate::script::script_is_timedout(server) {
+        // A busy script: only SHUTDOWN NOSAVE may stop the server.
+        let err = if crate::script::script_is_eval(server) {
+            crate::script::SLOW_EVAL_ERR
+        } else {
+            crate::script::SLOW_SCRIPT_ERR
+        };
+        c.add_reply_error(err);
         return;
     }
     match prepare_for_shutdown(server, flags) {
