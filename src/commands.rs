@@ -468,6 +468,12 @@ pub static COMMAND_TABLE: &[RedisCommand] = &[
     ),
     cmd("debug", debug::debug_command, -2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_PROTECTED, NOKEYS, "server"),
     // ---- end of introspection ----
+
+    // ---- cluster redirection (cluster.c) ----
+    cmd("asking", crate::cluster::redirect::asking_command, 1, CMD_FAST, NOKEYS, "cluster"),
+    cmd("readonly", crate::cluster::redirect::readonly_command, 1, CMD_FAST | CMD_LOADING | CMD_STALE, NOKEYS, "cluster"),
+    cmd("readwrite", crate::cluster::redirect::readwrite_command, 1, CMD_FAST | CMD_LOADING | CMD_STALE, NOKEYS, "cluster"),
+    // ---- end of cluster redirection ----
 ];
 
 use crate::config::command as cfg;

@@ -9,6 +9,7 @@
 //! SELECT, FLUSHDB, KEYS, SCAN, RENAME, MOVE, COPY, SWAPDB ...) live here
 //! too; the expiry commands are in `expire.rs`.
 
+use crate::cluster::redirect::SlotToKeys;
 use crate::commands::{
     BeginSearch, CommandEntry, FindKeys, KeySpec, CMD_KEY_ACCESS, CMD_KEY_INCOMPLETE,
     CMD_KEY_NOT_KEY, CMD_KEY_OW, CMD_KEY_RO, CMD_KEY_RW, CMD_KEY_UPDATE, CMD_KEY_VARIABLE_FLAGS,
@@ -29,6 +30,9 @@ pub struct RedisDb {
     pub avg_ttl: i64,
     /// Where the active expire cycle resumes its scan of `expires`.
     pub expires_cursor: u64,
+    /// The keys of each hash slot, kept only by db 0 of a cluster node
+    /// (`slots_to_keys`); `None` costs a non-cluster server nothing per key.
+    pub slots_to_keys: Option<Box<SlotToKeys>>,
 }
 
 impl RedisDb {
@@ -39,6 +43,7 @@ impl RedisDb {
             expires: Dict::new(),
             avg_ttl: 0,
             expires_cursor: 0,
+            slots_to_keys: None,
         }
     }
 
@@ -179,7 +184,11 @@ impl Server {
     /// `dbAdd` of a value that already lived in the keyspace (RENAME,
     /// MOVE): its access clock travels with it, as the C object does.
     fn db_add_keep_clock(&mut self, db: usize, key: &[u8], val: RObj) {
-        self.dbs[db].dict.insert(Sds::new(key), val);
+        let d = &mut self.dbs[db];
+        d.dict.insert(Sds::new(key), val);
+        if let Some(s) = &mut d.slots_to_keys {
+            s.add(key);
+        }
     }
 
     /// `signalModifiedKey`: every write to a key calls this, so that
@@ -242,6 +251,9 @@ impl Server {
                 let mut v = val();
                 v.lru = fresh;
                 e.insert(Sds::new(key), v);
+                if let Some(s) = &mut d.slots_to_keys {
+                    s.add(key);
+                }
             }
         }
         if !keepttl && !d.expires.is_empty() {
@@ -264,11 +276,21 @@ impl Server {
 
     /// `dbDelete`: removes a key and its TTL. Returns whether it existed.
     pub fn db_delete(&mut self, db: usize, key: &[u8]) -> bool {
+        self.db_take(db, key).is_some()
+    }
+
+    /// Removes a key and its TTL from the keyspace and hands back its
+    /// value (RENAME and MOVE re-add it elsewhere).
+    fn db_take(&mut self, db: usize, key: &[u8]) -> Option<RObj> {
         let d = &mut self.dbs[db];
         if !d.expires.is_empty() {
             d.expires.remove(key);
         }
-        d.dict.remove(key).is_some()
+        let (_, val) = d.dict.remove(key)?;
+        if let Some(s) = &mut d.slots_to_keys {
+            s.del(key);
+        }
+        Some(val)
     }
 
     /// `emptyData` for one database or all (-1). Returns the keys removed.
@@ -279,6 +301,9 @@ impl Server {
                 removed += d.dict.len();
                 d.dict.clear();
                 d.expires.clear();
+                if let Some(s) = &mut d.slots_to_keys {
+                    s.flush();
+                }
                 d.avg_ttl = 0;
                 d.expires_cursor = 0;
             }
@@ -305,6 +330,12 @@ impl Server {
         std::mem::swap(&mut d1.expires, &mut d2.expires);
         std::mem::swap(&mut d1.avg_ttl, &mut d2.avg_ttl);
         std::mem::swap(&mut d1.expires_cursor, &mut d2.expires_cursor);
+        // The slot index stays with db 0 and must describe its new dict.
+        for d in [d1, d2] {
+            if let Some(s) = &mut d.slots_to_keys {
+                s.rebuild(&d.dict);
+            }
+        }
         true
     }
 
@@ -621,11 +652,7 @@ fn rename_generic_command(server: &mut Server, c: &mut Client, nx: bool) {
         server.db_delete(db, &c.argv[2]);
     }
     let expire = server.dbs[db].get_expire(&c.argv[1]);
-    let d = &mut server.dbs[db];
-    if !d.expires.is_empty() {
-        d.expires.remove(&c.argv[1][..]);
-    }
-    let Some((_, val)) = d.dict.remove(&c.argv[1][..]) else {
+    let Some(val) = server.db_take(db, &c.argv[1]) else {
         return;
     };
     server.db_add_keep_clock(db, &c.argv[2], val);
@@ -669,11 +696,7 @@ pub fn move_command(server: &mut Server, c: &mut Client) {
         c.add_reply_long_long(0);
         return;
     }
-    let d = &mut server.dbs[src];
-    if !d.expires.is_empty() {
-        d.expires.remove(&c.argv[1][..]);
-    }
-    let Some((_, val)) = d.dict.remove(&c.argv[1][..]) else {
+    let Some(val) = server.db_take(src, &c.argv[1]) else {
         return;
     };
     server.db_add_keep_clock(dst, &c.argv[1], val);

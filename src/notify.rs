@@ -9,7 +9,13 @@ use crate::server::Server;
 /// `notifyKeyspaceEvent`. Publishing needs pub/sub (`pubsub.rs`), which is
 /// being written; until it lands the event is filtered and dropped here, so
 /// that the commands already carry their calls.
-pub fn notify_keyspace_event(server: &mut Server, type_: i32, event: &str, key: &[u8], dbid: usize) {
+pub fn notify_keyspace_event(
+    server: &mut Server,
+    type_: i32,
+    event: &str,
+    key: &[u8],
+    dbid: usize,
+) {
     if server.config.notify_keyspace_events & type_ == 0 {
         return;
     }

@@ -231,6 +231,7 @@ pub struct Server {
     pub blocked: crate::blocked::BlockedState,
     /// CLIENT PAUSE state.
     pub client_pause: networking::client_cmd::ClientPauseState,
+    pub cluster: Option<Box<crate::cluster::ClusterState>>,
 }
 
 impl Server {
@@ -350,9 +351,16 @@ impl Server {
 pub fn init_server(config: Config, commands: commands::Commands) -> Result<Server, String> {
     let el = EventLoop::ae_create_event_loop(config.maxclients as usize + 128)
         .map_err(|e| format!("Failed creating the event loop. Error message: '{e}'"))?;
-    let dbs = (0..config.databases.max(1) as usize)
+    let mut dbs: Vec<RedisDb> = (0..config.databases.max(1) as usize)
         .map(RedisDb::new)
         .collect();
+    if config.cluster_enabled {
+        // Only db 0 exists for a cluster node's clients (SELECT, MOVE and
+        // SWAPDB are refused), so only it keeps the slot index.
+        if let Some(db0) = dbs.first_mut() {
+            db0.slots_to_keys = Some(Box::default());
+        }
+    }
     let now_us = ustime();
     let mut server = Server {
         el,
@@ -405,6 +413,7 @@ pub fn init_server(config: Config, commands: commands::Commands) -> Result<Serve
         repl: Default::default(),
         blocked: Default::default(),
         client_pause: Default::default(),
+        cluster: None,
     };
     listen_to_port(&mut server)?;
     info::cron_update_memory_stats(&mut server, true);
@@ -836,6 +845,12 @@ pub fn process_command_and_reset_client(server: &mut Server, c: &mut Client) {
     // C checks on every reply block; once per command bounds the same.
     networking::close_client_on_output_buffer_limit_reached(server, c);
     if c.flags & networking::CLIENT_BLOCKED == 0 {
+        // ASKING lasts for the next command only (or the transaction).
+        if c.flags & networking::CLIENT_ASKING != 0
+            && !crate::cluster::redirect::asking_survives_reset(server, c)
+        {
+            c.flags &= !networking::CLIENT_ASKING;
+        }
         c.reset_client();
     }
     if c.flags & CLIENT_CLOSE_AFTER_COMMAND != 0 {
@@ -907,6 +922,14 @@ pub fn process_command(server: &mut Server, c: &mut Client) {
     if server.auth_required(c) && flags & CMD_NO_AUTH == 0 {
         reject_command(server, c, "-NOAUTH Authentication required.");
         return;
+    }
+    // A cluster node serves only the slots it owns; the one branch a
+    // non-cluster server pays here.
+    if server.cluster.is_some() {
+        if let Some(err) = crate::cluster::redirect::cluster_redirect_error(server, c, idx) {
+            reject_command(server, c, &err);
+            return;
+        }
     }
     if server.loading && flags & CMD_LOADING == 0 {
         reject_command(server, c, "-LOADING Redis is loading the dataset in memory");

@@ -14,12 +14,14 @@
 //! | cluster.c section | module |
 //! |---|---|
 //! | the wire structs of cluster.h | `msg` |
+//! | key space handling; serving / redirecting clients | `redirect` |
 //!
 //! Nodes and links point at each other by index (`NodeId`, `LinkId`: keys
 //! of the slabs in `ClusterState`) where C keeps pointers; a node's name is
 //! the key of `ClusterState::nodes_by_name`, like C's `nodes` dict.
 
 pub mod msg;
+pub mod redirect;
 
 use std::collections::HashMap;
 
@@ -233,7 +235,10 @@ mod tests {
         // Values from CLUSTER KEYSLOT of redis-server 7.0.15.
         assert_eq!(key_hash_slot(b"foo"), 12182);
         assert_eq!(key_hash_slot(b"barfoo"), 10078);
-        assert_eq!(key_hash_slot(b"{user1000}.following"), key_hash_slot(b"user1000"));
+        assert_eq!(
+            key_hash_slot(b"{user1000}.following"),
+            key_hash_slot(b"user1000")
+        );
         assert_eq!(key_hash_slot(b"foo{}{bar}"), key_hash_slot(b"foo{}{bar}"));
         assert_ne!(key_hash_slot(b"foo{}{bar}"), key_hash_slot(b"bar"));
         assert_eq!(key_hash_slot(b"foo{{bar}}zap"), key_hash_slot(b"{bar"));

@@ -1,0 +1,897 @@
+//! Serving and redirecting clients (the "key space handling" and "serving /
+//! redirecting clients" sections of `cluster.c`).
+//!
+//! A cluster node answers a command only when it serves the hash slot of
+//! the command's keys; otherwise the client is told where to go. Before
+//! `call`, `process_command` asks [`get_node_by_query`] which node serves
+//! the query; anything but this node becomes the `-MOVED`, `-ASK`,
+//! `-TRYAGAIN`, `-CROSSSLOT` or `-CLUSTERDOWN` error of
+//! [`cluster_redirect_message`], counted as a rejected call. While a slot
+//! moves, the migrating side still serves the keys it has and sends the
+//! others on with ASK; the importing side serves a key only to a client
+//! that said ASKING first (for one command) or to RESTORE-ASKING.
+//!
+//! Deciding whether a migrating slot still has a key, counting a slot's
+//! keys and listing them for `CLUSTER GETKEYSINSLOT` and for the bus (a
+//! node that loses a slot drops its keys) need the keys of db 0 grouped
+//! by slot: [`SlotToKeys`], kept by the `db.rs` functions that add and
+//! remove keys, and only on a cluster node.
+
+use crate::cluster::msg::CLUSTER_SLOTS;
+use crate::cluster::{
+    key_hash_slot, ClusterNode, NodeId, CLUSTER_OK, CLUSTER_REDIR_ASK, CLUSTER_REDIR_CROSS_SLOT,
+    CLUSTER_REDIR_DOWN_RO_STATE, CLUSTER_REDIR_DOWN_STATE, CLUSTER_REDIR_DOWN_UNBOUND,
+    CLUSTER_REDIR_MOVED, CLUSTER_REDIR_NONE, CLUSTER_REDIR_UNSTABLE,
+};
+use crate::commands::{CommandEntry, CMD_ASKING, CMD_MOVABLE_KEYS, CMD_WRITE};
+use crate::config::ClusterPreferredEndpointType;
+use crate::db::{get_keys_from_command_with_specs, KeyReference};
+use crate::dict::{Dict, Entry};
+use crate::networking::{Client, CLIENT_ASKING, CLIENT_MULTI, CLIENT_READONLY};
+use crate::object::{get_long_long_from_object_or_reply, RObj};
+use crate::sds::Sds;
+use crate::server::{must_obey_client, Server};
+
+const CLUSTER_DISABLED: &str = "This instance has cluster support disabled";
+
+// ----------------------------------------------------------------------
+// The keys of each slot.
+// ----------------------------------------------------------------------
+
+/// `clusterSlotToKeyMapping`: the keys of db 0 by hash slot.
+///
+/// C threads the keys of a slot on a list through two pointers added to
+/// every keyspace entry. Our keyspace entries live in an arena that
+/// compacts itself, so nothing can point into it; each slot instead has a
+/// small set of its keys, created with the slot's first key and dropped
+/// with its last. Adding and removing are O(1), a slot's keys are listed
+/// in O(keys listed) and counted in O(1).
+pub struct SlotToKeys {
+    by_slot: Box<[Option<Box<KeySet>>]>,
+}
+
+/// The keys of one slot.
+type KeySet = Dict<Sds, ()>;
+
+impl Default for SlotToKeys {
+    fn default() -> Self {
+        SlotToKeys {
+            by_slot: (0..CLUSTER_SLOTS).map(|_| None).collect(),
+        }
+    }
+}
+
+impl SlotToKeys {
+    /// `slotToKeyAddEntry`.
+    pub fn add(&mut self, key: &[u8]) {
+        let Some(keys) = self.by_slot.get_mut(key_hash_slot(key)) else {
+            return;
+        };
+        let keys = keys.get_or_insert_with(Default::default);
+        if let Entry::Vacant(e) = keys.entry(key) {
+            e.insert(Sds::new(key), ());
+        }
+    }
+
+    /// `slotToKeyDelEntry`.
+    pub fn del(&mut self, key: &[u8]) {
+        let Some(slot) = self.by_slot.get_mut(key_hash_slot(key)) else {
+            return;
+        };
+        if let Some(keys) = slot {
+            keys.remove(key);
+            if keys.is_empty() {
+                *slot = None;
+            }
+        }
+    }
+
+    /// `slotToKeyFlush`.
+    pub fn flush(&mut self) {
+        self.by_slot.iter_mut().for_each(|s| *s = None);
+    }
+
+    /// Indexes `dict` afresh (after its contents were swapped in).
+    pub fn rebuild(&mut self, dict: &Dict<Sds, RObj>) {
+        self.flush();
+        for (k, _) in dict.iter() {
+            self.add(k);
+        }
+    }
+
+    /// `countKeysInSlot`.
+    pub fn count(&self, slot: usize) -> usize {
+        match self.by_slot.get(slot) {
+            Some(Some(keys)) => keys.len(),
+            _ => 0,
+        }
+    }
+
+    /// The keys of `slot`, in no particular order.
+    pub fn keys(&self, slot: usize) -> impl Iterator<Item = &Sds> {
+        self.by_slot
+            .get(slot)
+            .and_then(|s| s.as_deref())
+            .into_iter()
+            .flat_map(|keys| keys.iter().map(|(k, _)| k))
+    }
+
+    /// Bytes the index takes (MEMORY STATS `overhead.hashtable.slot-to-keys`).
+    pub fn mem_overhead(&self) -> usize {
+        let sets: usize = self
+            .by_slot
+            .iter()
+            .flatten()
+            .map(|d| std::mem::size_of::<KeySet>() + d.mem_overhead())
+            .sum();
+        self.by_slot.len() * std::mem::size_of::<Option<Box<KeySet>>>() + sets
+    }
+}
+
+impl Server {
+    fn slot_index(&self) -> Option<&SlotToKeys> {
+        self.dbs.first()?.slots_to_keys.as_deref()
+    }
+
+    /// `countKeysInSlot`: 0 on a server without the index.
+    pub fn count_keys_in_slot(&self, slot: usize) -> usize {
+        self.slot_index().map_or(0, |s| s.count(slot))
+    }
+
+    /// Up to `count` keys of `slot` (what `CLUSTER GETKEYSINSLOT` lists).
+    pub fn get_keys_in_slot(&self, slot: usize, count: usize) -> Vec<Vec<u8>> {
+        self.slot_index().map_or_else(Vec::new, |s| {
+            s.keys(slot).take(count).map(|k| k.to_vec()).collect()
+        })
+    }
+
+    /// `delKeysInSlot`: drops every key of a slot this node no longer
+    /// serves; returns how many there were.
+    pub fn del_keys_in_slot(&mut self, slot: usize) -> usize {
+        let keys = self.get_keys_in_slot(slot, usize::MAX);
+        for k in &keys {
+            self.db_delete(0, k);
+            // Replicas learn of the deletion once propagation exists
+            // (replication.rs); WATCH and tracking hear it here.
+            self.signal_modified_key(0, k);
+            self.dirty += 1;
+        }
+        keys.len()
+    }
+}
+
+// ----------------------------------------------------------------------
+// CLUSTER KEYSLOT / COUNTKEYSINSLOT / GETKEYSINSLOT
+// ----------------------------------------------------------------------
+
+/// CLUSTER KEYSLOT key
+pub fn cluster_keyslot_command(_server: &mut Server, c: &mut Client) {
+    let slot = c.argv.get(2).map_or(0, |k| key_hash_slot(k));
+    c.add_reply_long_long(slot as i64);
+}
+
+/// CLUSTER COUNTKEYSINSLOT slot
+pub fn cluster_countkeysinslot_command(server: &mut Server, c: &mut Client) {
+    let arg = c.argv.get(2).cloned().unwrap_or_default();
+    let Some(slot) = get_long_long_from_object_or_reply(c, &arg, None) else {
+        return;
+    };
+    if !(0..CLUSTER_SLOTS as i64).contains(&slot) {
+        c.add_reply_error("Invalid slot");
+        return;
+    }
+    c.add_reply_long_long(server.count_keys_in_slot(slot as usize) as i64);
+}
+
+/// CLUSTER GETKEYSINSLOT slot count
+pub fn cluster_getkeysinslot_command(server: &mut Server, c: &mut Client) {
+    let slot_arg = c.argv.get(2).cloned().unwrap_or_default();
+    let count_arg = c.argv.get(3).cloned().unwrap_or_default();
+    let Some(slot) = get_long_long_from_object_or_reply(c, &slot_arg, None) else {
+        return;
+    };
+    let Some(maxkeys) = get_long_long_from_object_or_reply(c, &count_arg, None) else {
+        return;
+    };
+    if !(0..CLUSTER_SLOTS as i64).contains(&slot) || maxkeys < 0 {
+        c.add_reply_error("Invalid slot or number of keys");
+        return;
+    }
+    let Some(index) = server.slot_index() else {
+        c.add_reply_array_len(0);
+        return;
+    };
+    let slot = slot as usize;
+    let numkeys = index.count(slot).min(maxkeys as usize);
+    c.add_reply_array_len(numkeys as i64);
+    for k in index.keys(slot).take(numkeys) {
+        c.add_reply_bulk(k);
+    }
+}
+
+// ----------------------------------------------------------------------
+// ASKING, READONLY, READWRITE
+// ----------------------------------------------------------------------
+
+/// ASKING: the next command may touch a slot this node is importing.
+pub fn asking_command(server: &mut Server, c: &mut Client) {
+    if !server.config.cluster_enabled {
+        c.add_reply_error(CLUSTER_DISABLED);
+        return;
+    }
+    c.flags |= CLIENT_ASKING;
+    c.add_reply_ok();
+}
+
+/// READONLY: a replica serves this client's reads of its master's slots
+/// instead of redirecting them.
+pub fn readonly_command(server: &mut Server, c: &mut Client) {
+    if !server.config.cluster_enabled {
+        c.add_reply_error(CLUSTER_DISABLED);
+        return;
+    }
+    c.flags |= CLIENT_READONLY;
+    c.add_reply_ok();
+}
+
+/// READWRITE: undoes READONLY.
+pub fn readwrite_command(server: &mut Server, c: &mut Client) {
+    if !server.config.cluster_enabled {
+        c.add_reply_error(CLUSTER_DISABLED);
+        return;
+    }
+    c.flags &= !CLIENT_READONLY;
+    c.add_reply_ok();
+}
+
+/// Whether the command that just ran was ASKING, whose flag must outlive
+/// the reset that follows it (`resetClient` keeps it for that one case
+/// and inside MULTI, and clears it after any other command).
+pub fn asking_survives_reset(server: &Server, c: &Client) -> bool {
+    c.flags & CLIENT_MULTI != 0
+        || c.cmd
+            .and_then(|i| server.commands.list.get(i))
+            .is_some_and(|e| e.fullname == "asking")
+}
+
+// ----------------------------------------------------------------------
+// Which node serves a query.
+// ----------------------------------------------------------------------
+
+/// One command of a query: its index in the command table and its
+/// arguments. A plain command is a query of one; EXEC's query is the
+/// transaction's queued commands.
+pub type QueryCommand<'a> = (usize, &'a [Vec<u8>]);
+
+/// What [`get_node_by_query`] decided: the node to serve the query (None
+/// with an error code for the errors that name no node), and the slot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QueryRoute {
+    pub node: Option<NodeId>,
+    pub slot: usize,
+    pub error_code: i32,
+}
+
+/// Where a command's keys are, as `getKeysFromCommand` finds them: the
+/// legacy (first, last, step) range when it describes every call, which
+/// needs no allocation, else the key specs.
+enum KeyPositions {
+    Range {
+        next: usize,
+        last: usize,
+        step: usize,
+    },
+    Found(std::vec::IntoIter<KeyReference>),
+}
+
+impl Iterator for KeyPositions {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        match self {
+            KeyPositions::Range { next, last, step } => {
+                if *next > *last {
+                    return None;
+                }
+                let pos = *next;
+                *next += *step;
+                Some(pos)
+            }
+            KeyPositions::Found(it) => it.next().map(|(pos, _)| pos),
+        }
+    }
+}
+
+fn command_key_positions(e: &CommandEntry, argv: &[Vec<u8>]) -> KeyPositions {
+    if e.flags & CMD_MOVABLE_KEYS != 0 {
+        return KeyPositions::Found(get_keys_from_command_with_specs(e, argv).into_iter());
+    }
+    let none = KeyPositions::Range {
+        next: 1,
+        last: 0,
+        step: 1,
+    };
+    let (first, last, step) = e.keys;
+    if first <= 0 || step <= 0 {
+        return none;
+    }
+    let argc = argv.len() as i64;
+    let last = if last < 0 {
+        argc + last as i64
+    } else {
+        last as i64
+    };
+    // Too few arguments for the range (possible with a negative arity):
+    // no keys, and the command itself reports the error.
+    if last >= argc {
+        return none;
+    }
+    if last < first as i64 {
+        return none;
+    }
+    KeyPositions::Range {
+        next: first as usize,
+        last: last as usize,
+        step: step as usize,
+    }
+}
+
+/// `lookupKeyReadWithFlags(LOOKUP_NOTOUCH|LOOKUP_NOSTATS|LOOKUP_NONOTIFY|
+/// LOOKUP_NOEXPIRE) != NULL`: a key whose time is up counts as missing
+/// but is left in place, and nothing about it changes.
+fn key_is_present(server: &Server, key: &[u8], now: i64) -> bool {
+    let Some(db) = server.dbs.first() else {
+        return false;
+    };
+    if !db.dict.contains_key(key) {
+        return false;
+    }
+    if server.loading {
+        return true;
+    }
+    let when = db.get_expire(key);
+    when < 0 || now <= when
+}
+
+fn is_pubsubshard_command(e: &CommandEntry) -> bool {
+    matches!(
+        e.fullname.as_str(),
+        "ssubscribe" | "sunsubscribe" | "spublish"
+    )
+}
+
+/// `getNodeByQuery`: the node that can serve the query `ms` for command
+/// `cmd` (EXEC for a transaction, with `multi_write` telling whether a
+/// queued command writes), given the client's flags.
+///
+/// The query is served here when all its keys are in one slot this node
+/// serves. The decisions, in order:
+/// 1. keys in different slots: CROSSSLOT; a slot nobody serves: CLUSTERDOWN;
+/// 2. the cluster is down: CLUSTERDOWN, unless reads (or shard pub/sub) are
+///    allowed while down and this is one;
+/// 3. MIGRATE of an open slot runs here;
+/// 4. a slot being migrated away: served if every key is still here, ASK
+///    to the target if none is, TRYAGAIN if some are;
+/// 5. a slot being imported: served to ASKING clients (and for commands
+///    flagged `asking`), TRYAGAIN for several keys with some missing;
+/// 6. a replica serves reads of its master's slots to READONLY clients, and
+///    shard pub/sub always;
+/// 7. otherwise the slot's owner, MOVED when that is another node.
+pub fn get_node_by_query(
+    server: &Server,
+    client_flags: u64,
+    cmd: usize,
+    ms: &[QueryCommand],
+    multi_write: bool,
+) -> QueryRoute {
+    let Some(cluster) = server.cluster.as_deref() else {
+        return QueryRoute {
+            node: None,
+            slot: 0,
+            error_code: CLUSTER_REDIR_NONE,
+        };
+    };
+    let myself = cluster.myself;
+    let served_here = QueryRoute {
+        node: Some(myself),
+        slot: 0,
+        error_code: CLUSTER_REDIR_NONE,
+    };
+    let fail = |error_code| QueryRoute {
+        node: None,
+        slot: 0,
+        error_code,
+    };
+    let Some(entry) = server.commands.list.get(cmd) else {
+        return served_here;
+    };
+    let is_pubsubshard = is_pubsubshard_command(entry);
+    let now = crate::util::mstime();
+
+    // 1) One slot for every key (or shard channel) of the query.
+    let mut firstkey: Option<&[u8]> = None;
+    let mut slot = 0;
+    let mut owner: Option<NodeId> = None;
+    let (mut migrating_slot, mut importing_slot, mut multiple_keys) = (false, false, false);
+    let (mut missing_keys, mut existing_keys) = (0, 0);
+    for &(mcmd, margv) in ms {
+        let Some(mentry) = server.commands.list.get(mcmd) else {
+            continue;
+        };
+        for pos in command_key_positions(mentry, margv) {
+            let Some(thiskey) = margv.get(pos) else {
+                continue;
+            };
+            let thisslot = key_hash_slot(thiskey);
+            match firstkey {
+                None => {
+                    firstkey = Some(thiskey);
+                    slot = thisslot;
+                    owner = cluster.slots.get(slot).copied().flatten();
+                    // The state may not say "down" yet, but nobody serves
+                    // this slot.
+                    if owner.is_none() {
+                        return fail(CLUSTER_REDIR_DOWN_UNBOUND);
+                    }
+                    if owner == Some(myself) && cluster.migrating_slots_to[slot].is_some() {
+                        migrating_slot = true;
+                    } else if cluster.importing_slots_from[slot].is_some() {
+                        importing_slot = true;
+                    }
+                }
+                Some(first) if first != thiskey.as_slice() => {
+                    if thisslot != slot {
+                        return fail(CLUSTER_REDIR_CROSS_SLOT);
+                    }
+                    multiple_keys = true;
+                }
+                Some(_) => {}
+            }
+            // A shard channel keeps being served by the old owner until the
+            // slot is handed over, whatever the migration state.
+            if (migrating_slot || importing_slot) && !is_pubsubshard {
+                if key_is_present(server, thiskey, now) {
+                    existing_keys += 1;
+                } else {
+                    missing_keys += 1;
+                }
+            }
+        }
+    }
+    // No keys: any node serves the command.
+    let Some(owner) = owner else {
+        return served_here;
+    };
+
+    // 2) The cluster is down.
+    let cmd_flags = entry.flags;
+    if cluster.state != CLUSTER_OK {
+        if is_pubsubshard {
+            if !server.config.cluster_allow_pubsubshard_when_down {
+                return fail(CLUSTER_REDIR_DOWN_STATE);
+            }
+        } else if !server.config.cluster_allow_reads_when_down {
+            return fail(CLUSTER_REDIR_DOWN_STATE);
+        } else if cmd_flags & CMD_WRITE != 0 {
+            return fail(CLUSTER_REDIR_DOWN_RO_STATE);
+        }
+    }
+    let route = |node, error_code| QueryRoute {
+        node: Some(node),
+        slot,
+        error_code,
+    };
+
+    // 3) MIGRATE moves keys of an open slot from here.
+    if (migrating_slot || importing_slot) && entry.fullname == "migrate" {
+        return route(myself, CLUSTER_REDIR_NONE);
+    }
+
+    // 4) Migrating away.
+    if migrating_slot && missing_keys > 0 {
+        if existing_keys > 0 {
+            return fail(CLUSTER_REDIR_UNSTABLE);
+        }
+        if let Some(target) = cluster.migrating_slots_to[slot] {
+            return route(target, CLUSTER_REDIR_ASK);
+        }
+    }
+
+    // 5) Importing, for a client sent here by ASK.
+    if importing_slot && (client_flags & CLIENT_ASKING != 0 || cmd_flags & CMD_ASKING != 0) {
+        if multiple_keys && missing_keys > 0 {
+            return fail(CLUSTER_REDIR_UNSTABLE);
+        }
+        return route(myself, CLUSTER_REDIR_NONE);
+    }
+
+    // 6) Reads served by a replica of the owner.
+    let is_write_command = cmd_flags & CMD_WRITE != 0 || multi_write;
+    if (client_flags & CLIENT_READONLY != 0 || is_pubsubshard) && !is_write_command {
+        if let Some(me) = cluster.nodes.get(myself) {
+            if me.is_slave() && me.slaveof == Some(owner) {
+                return route(myself, CLUSTER_REDIR_NONE);
+            }
+        }
+    }
+
+    // 7) The owner.
+    if owner != myself {
+        return route(owner, CLUSTER_REDIR_MOVED);
+    }
+    route(myself, CLUSTER_REDIR_NONE)
+}
+
+/// `getPreferredEndpoint`: how redirections (and CLUSTER SLOTS) name a
+/// node, per `cluster-preferred-endpoint-type`.
+pub fn get_preferred_endpoint<'a>(server: &Server, n: &'a ClusterNode) -> &'a str {
+    match server.config.cluster_preferred_endpoint_type {
+        ClusterPreferredEndpointType::Ip => &n.ip,
+        ClusterPreferredEndpointType::Hostname if n.hostname.is_empty() => "?",
+        ClusterPreferredEndpointType::Hostname => &n.hostname,
+        ClusterPreferredEndpointType::UnknownEndpoint => "",
+    }
+}
+
+/// The error `clusterRedirectClient` replies for a route of
+/// [`get_node_by_query`] that is not this node.
+pub fn cluster_redirect_message(server: &Server, route: QueryRoute) -> String {
+    let kind = match route.error_code {
+        CLUSTER_REDIR_CROSS_SLOT => {
+            return "-CROSSSLOT Keys in request don't hash to the same slot".to_string()
+        }
+        CLUSTER_REDIR_UNSTABLE => {
+            return "-TRYAGAIN Multiple keys request during rehashing of slot".to_string()
+        }
+        CLUSTER_REDIR_DOWN_STATE => return "-CLUSTERDOWN The cluster is down".to_string(),
+        CLUSTER_REDIR_DOWN_RO_STATE => {
+            return "-CLUSTERDOWN The cluster is down and only accepts read commands".to_string()
+        }
+        CLUSTER_REDIR_DOWN_UNBOUND => return "-CLUSTERDOWN Hash slot not served".to_string(),
+        CLUSTER_REDIR_ASK => "ASK",
+        _ => "MOVED",
+    };
+    let node = server
+        .cluster
+        .as_deref()
+        .zip(route.node)
+        .and_then(|(cl, n)| cl.nodes.get(n));
+    let (endpoint, port) = match node {
+        Some(n) => {
+            // Without TLS on client connections every client is a
+            // plaintext one: with `tls-cluster` the announced port is the
+            // TLS one, so such clients get the plaintext port when known.
+            let port = if server.config.tls_cluster && n.pport != 0 {
+                n.pport
+            } else {
+                n.port
+            };
+            (get_preferred_endpoint(server, n), port)
+        }
+        None => ("", 0),
+    };
+    format!("-{kind} {} {endpoint}:{port}", route.slot)
+}
+
+/// `clusterRedirectClient`.
+pub fn cluster_redirect_client(server: &Server, c: &mut Client, route: QueryRoute) {
+    let msg = cluster_redirect_message(server, route);
+    c.add_reply_error(&msg);
+}
+
+/// The cluster step of `processCommand`: whether the command must be
+/// redirected rather than run, and the error to refuse it with. Commands
+/// from our master or the AOF are always run; so are commands without
+/// keys (but for EXEC, which carries its transaction's keys).
+pub fn cluster_redirect_error(server: &Server, c: &Client, cmd: usize) -> Option<String> {
+    if must_obey_client(c) {
+        return None;
+    }
+    let entry = server.commands.list.get(cmd)?;
+    let is_exec = entry.fullname == "exec";
+    if entry.flags & CMD_MOVABLE_KEYS == 0 && entry.key_specs.is_empty() && !is_exec {
+        return None;
+    }
+    // EXEC outside MULTI just fails; a transaction's queued commands are
+    // routed together once MULTI exists (multi.rs).
+    if is_exec {
+        return None;
+    }
+    let route = get_node_by_query(server, c.flags, cmd, &[(cmd, &c.argv[..])], false);
+    let myself = server.cluster.as_deref().map(|cl| cl.myself);
+    if route.node.is_some() && route.node == myself {
+        return None;
+    }
+    Some(cluster_redirect_message(server, route))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::msg::CLUSTER_NAMELEN;
+    use crate::cluster::{
+        ClusterNode, ClusterState, CLUSTER_FAIL, CLUSTER_NODE_MASTER, CLUSTER_NODE_MYSELF,
+        CLUSTER_NODE_SLAVE,
+    };
+    use crate::config::Config;
+    use crate::networking::CLIENT_MASTER;
+    use crate::object::RObj;
+
+    fn node(name: u8, flags: u16, port: u16) -> ClusterNode {
+        ClusterNode {
+            ctime: 0,
+            name: [name; CLUSTER_NAMELEN],
+            flags,
+            config_epoch: 0,
+            slots: Box::new([0; CLUSTER_SLOTS / 8]),
+            numslots: 0,
+            slaves: Vec::new(),
+            slaveof: None,
+            last_in_ping_gossip: 0,
+            ping_sent: 0,
+            pong_received: 0,
+            data_received: 0,
+            fail_time: 0,
+            voted_time: 0,
+            repl_offset_time: 0,
+            orphaned_time: 0,
+            repl_offset: 0,
+            ip: "127.0.0.1".to_string(),
+            hostname: String::new(),
+            port,
+            pport: 0,
+            cport: port + 10000,
+            link: None,
+            inbound_link: None,
+            fail_reports: Vec::new(),
+        }
+    }
+
+    /// A cluster of two masters: myself (port 7000) and b (port 7001).
+    fn cluster() -> (ClusterState, NodeId, NodeId) {
+        let mut nodes = slab::Slab::new();
+        let me = nodes.insert(node(b'a', CLUSTER_NODE_MYSELF | CLUSTER_NODE_MASTER, 7000));
+        let b = nodes.insert(node(b'b', CLUSTER_NODE_MASTER, 7001));
+        let cl = ClusterState {
+            myself: me,
+            current_epoch: 0,
+            state: CLUSTER_OK,
+            size: 2,
+            nodes,
+            nodes_by_name: Default::default(),
+            nodes_black_list: Default::default(),
+            links: slab::Slab::new(),
+            migrating_slots_to: Box::new([None; CLUSTER_SLOTS]),
+            importing_slots_from: Box::new([None; CLUSTER_SLOTS]),
+            slots: Box::new([None; CLUSTER_SLOTS]),
+            failover_auth_time: 0,
+            failover_auth_count: 0,
+            failover_auth_sent: false,
+            failover_auth_rank: 0,
+            failover_auth_epoch: 0,
+            cant_failover_reason: 0,
+            mf_end: 0,
+            mf_slave: None,
+            mf_master_offset: 0,
+            mf_can_start: false,
+            last_vote_epoch: 0,
+            todo_before_sleep: 0,
+            stats_bus_messages_sent: Default::default(),
+            stats_bus_messages_received: Default::default(),
+            stats_pfail_nodes: 0,
+            stat_cluster_links_buffer_limit_exceeded: 0,
+            owner_not_claiming_slot: Box::new([0; CLUSTER_SLOTS / 8]),
+        };
+        (cl, me, b)
+    }
+
+    /// A cluster-mode server (not listening) where myself serves slots
+    /// 0-8191 and b serves the rest.
+    fn server() -> (Server, NodeId, NodeId) {
+        // Listening on a private unix socket keeps parallel tests apart.
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let sock = std::env::temp_dir().join(format!("redirect-{}-{n}.sock", std::process::id()));
+        let config = Config {
+            port: 0,
+            unixsocket: Some(sock.to_string_lossy().into_owned()),
+            cluster_enabled: true,
+            ..Default::default()
+        };
+        let mut s = crate::server::init_server(config, crate::commands::populate_command_table())
+            .expect("server");
+        let _ = std::fs::remove_file(&sock);
+        let (mut cl, me, b) = cluster();
+        for slot in 0..CLUSTER_SLOTS {
+            cl.slots[slot] = Some(if slot < 8192 { me } else { b });
+        }
+        s.cluster = Some(Box::new(cl));
+        (s, me, b)
+    }
+
+    fn args(s: &str) -> Vec<Vec<u8>> {
+        s.split(' ').map(|a| a.as_bytes().to_vec()).collect()
+    }
+
+    fn redirect(s: &Server, flags: u64, line: &str) -> Option<String> {
+        let argv = args(line);
+        let cmd = s.commands.lookup_command(&argv).expect("command");
+        let mut c = Client::new(1, None, 0);
+        c.flags = flags;
+        c.argv.set(argv);
+        cluster_redirect_error(s, &c, cmd)
+    }
+
+    fn cl(s: &mut Server) -> &mut ClusterState {
+        s.cluster.as_deref_mut().expect("cluster")
+    }
+
+    // Slots: foo 12182 (b), bar 5061 (me), {bar}x 5061, a 15495 (b).
+    #[test]
+    fn keys_of_other_nodes_are_moved() {
+        let (s, _, _) = server();
+        assert_eq!(redirect(&s, 0, "get bar"), None);
+        assert_eq!(
+            redirect(&s, 0, "get foo").as_deref(),
+            Some("-MOVED 12182 127.0.0.1:7001")
+        );
+        assert_eq!(redirect(&s, 0, "mset bar 1 {bar}x 2"), None);
+        assert_eq!(
+            redirect(&s, 0, "mset bar 1 foo 2").as_deref(),
+            Some("-CROSSSLOT Keys in request don't hash to the same slot")
+        );
+        // The same key twice is one key.
+        assert_eq!(
+            redirect(&s, 0, "mset foo 1 foo 2").as_deref(),
+            Some("-MOVED 12182 127.0.0.1:7001")
+        );
+        // Keyless commands, and our master, are always served.
+        assert_eq!(redirect(&s, 0, "ping"), None);
+        assert_eq!(redirect(&s, CLIENT_MASTER, "get foo"), None);
+        // Movable keys come from the key specs.
+        assert_eq!(
+            redirect(&s, 0, "set foo 1 get").as_deref(),
+            Some("-MOVED 12182 127.0.0.1:7001")
+        );
+    }
+
+    #[test]
+    fn endpoint_and_port_follow_the_config() {
+        let (mut s, _, b) = server();
+        cl(&mut s).nodes[b].hostname = "them.com".to_string();
+        s.config.cluster_preferred_endpoint_type = ClusterPreferredEndpointType::Hostname;
+        assert_eq!(
+            redirect(&s, 0, "get foo").as_deref(),
+            Some("-MOVED 12182 them.com:7001")
+        );
+        cl(&mut s).nodes[b].hostname.clear();
+        assert_eq!(
+            redirect(&s, 0, "get foo").as_deref(),
+            Some("-MOVED 12182 ?:7001")
+        );
+        s.config.cluster_preferred_endpoint_type = ClusterPreferredEndpointType::UnknownEndpoint;
+        assert_eq!(
+            redirect(&s, 0, "get foo").as_deref(),
+            Some("-MOVED 12182 :7001")
+        );
+        s.config.cluster_preferred_endpoint_type = ClusterPreferredEndpointType::Ip;
+        cl(&mut s).nodes[b].pport = 6001;
+        assert_eq!(
+            redirect(&s, 0, "get foo").as_deref(),
+            Some("-MOVED 12182 127.0.0.1:7001")
+        );
+        s.config.tls_cluster = true;
+        assert_eq!(
+            redirect(&s, 0, "get foo").as_deref(),
+            Some("-MOVED 12182 127.0.0.1:6001")
+        );
+    }
+
+    #[test]
+    fn migrating_and_importing_slots() {
+        let (mut s, _, b) = server();
+        s.set_key(0, b"bar", RObj::create_string_object(b"v"), false);
+        cl(&mut s).migrating_slots_to[5061] = Some(b);
+        assert_eq!(redirect(&s, 0, "get bar"), None);
+        assert_eq!(
+            redirect(&s, 0, "get {bar}y").as_deref(),
+            Some("-ASK 5061 127.0.0.1:7001")
+        );
+        assert_eq!(
+            redirect(&s, 0, "mset {bar}y 1 bar 2").as_deref(),
+            Some("-TRYAGAIN Multiple keys request during rehashing of slot")
+        );
+        // A key whose time is up counts as missing, and stays.
+        s.set_expire(0, b"bar", 1);
+        assert_eq!(
+            redirect(&s, 0, "get bar").as_deref(),
+            Some("-ASK 5061 127.0.0.1:7001")
+        );
+        assert!(s.dbs[0].dict.contains_key(&b"bar"[..]));
+
+        // Importing foo's slot from b: only for ASKING clients.
+        cl(&mut s).importing_slots_from[12182] = Some(b);
+        assert_eq!(
+            redirect(&s, 0, "set foo 1").as_deref(),
+            Some("-MOVED 12182 127.0.0.1:7001")
+        );
+        assert_eq!(redirect(&s, CLIENT_ASKING, "set foo 1"), None);
+        assert_eq!(
+            redirect(&s, CLIENT_ASKING, "mset foo 1 {foo}x 2").as_deref(),
+            Some("-TRYAGAIN Multiple keys request during rehashing of slot")
+        );
+        s.set_key(0, b"foo", RObj::create_string_object(b"v"), false);
+        s.set_key(0, b"{foo}x", RObj::create_string_object(b"v"), false);
+        assert_eq!(redirect(&s, CLIENT_ASKING, "mset foo 1 {foo}x 2"), None);
+    }
+
+    #[test]
+    fn cluster_down_and_unbound_slots() {
+        let (mut s, _, _) = server();
+        cl(&mut s).slots[5061] = None;
+        assert_eq!(
+            redirect(&s, 0, "get bar").as_deref(),
+            Some("-CLUSTERDOWN Hash slot not served")
+        );
+        cl(&mut s).state = CLUSTER_FAIL;
+        assert_eq!(
+            redirect(&s, 0, "get foo").as_deref(),
+            Some("-CLUSTERDOWN The cluster is down")
+        );
+        assert_eq!(redirect(&s, 0, "ping"), None);
+        s.config.cluster_allow_reads_when_down = true;
+        assert_eq!(
+            redirect(&s, 0, "set foo 1").as_deref(),
+            Some("-CLUSTERDOWN The cluster is down and only accepts read commands")
+        );
+        assert_eq!(
+            redirect(&s, 0, "get foo").as_deref(),
+            Some("-MOVED 12182 127.0.0.1:7001")
+        );
+        assert_eq!(
+            redirect(&s, 0, "get {bar}z").as_deref(),
+            Some("-CLUSTERDOWN Hash slot not served")
+        );
+    }
+
+    #[test]
+    fn replicas_serve_readonly_clients() {
+        let (mut s, me, b) = server();
+        let c = cl(&mut s);
+        c.nodes[me].flags = CLUSTER_NODE_MYSELF | CLUSTER_NODE_SLAVE;
+        c.nodes[me].slaveof = Some(b);
+        assert_eq!(
+            redirect(&s, 0, "get foo").as_deref(),
+            Some("-MOVED 12182 127.0.0.1:7001")
+        );
+        assert_eq!(redirect(&s, CLIENT_READONLY, "get foo"), None);
+        assert_eq!(
+            redirect(&s, CLIENT_READONLY, "set foo 1").as_deref(),
+            Some("-MOVED 12182 127.0.0.1:7001")
+        );
+    }
+
+    #[test]
+    fn the_slot_index_follows_the_keyspace() {
+        let (mut s, _, _) = server();
+        for k in ["bar", "{bar}x", "{bar}y", "foo"] {
+            s.set_key(0, k.as_bytes(), RObj::create_string_object(b"v"), false);
+        }
+        assert_eq!(s.count_keys_in_slot(5061), 3);
+        assert_eq!(s.count_keys_in_slot(12182), 1);
+        s.db_delete(0, b"{bar}y");
+        assert_eq!(s.count_keys_in_slot(5061), 2);
+        let mut keys = s.get_keys_in_slot(5061, 10);
+        keys.sort();
+        assert_eq!(keys, vec![b"bar".to_vec(), b"{bar}x".to_vec()]);
+        assert_eq!(s.get_keys_in_slot(5061, 1).len(), 1);
+        // Overwriting keeps one entry.
+        s.set_key(0, b"bar", RObj::create_string_object(b"w"), false);
+        assert_eq!(s.count_keys_in_slot(5061), 2);
+        assert_eq!(s.del_keys_in_slot(5061), 2);
+        assert_eq!(s.count_keys_in_slot(5061), 0);
+        assert!(!s.dbs[0].dict.contains_key(&b"bar"[..]));
+        s.empty_data(-1);
+        assert_eq!(s.count_keys_in_slot(12182), 0);
+    }
+}
