@@ -185,9 +185,11 @@ impl Server {
     /// MOVE): its access clock travels with it, as the C object does.
     fn db_add_keep_clock(&mut self, db: usize, key: &[u8], val: RObj) {
         let d = &mut self.dbs[db];
-        d.dict.insert(Sds::new(key), val);
+        let replaced = d.dict.insert(Sds::new(key), val).is_some();
         if let Some(s) = &mut d.slots_to_keys {
-            s.add(key);
+            if !replaced {
+                s.add(key);
+            }
         }
     }
 

@@ -26,7 +26,7 @@ use crate::cluster::{
 use crate::commands::{CommandEntry, CMD_ASKING, CMD_MOVABLE_KEYS, CMD_WRITE};
 use crate::config::ClusterPreferredEndpointType;
 use crate::db::{get_keys_from_command_with_specs, KeyReference};
-use crate::dict::{Dict, Entry};
+use crate::dict::Dict;
 use crate::networking::{Client, CLIENT_ASKING, CLIENT_MULTI, CLIENT_READONLY};
 use crate::object::{get_long_long_from_object_or_reply, RObj};
 use crate::sds::Sds;
@@ -42,16 +42,34 @@ const CLUSTER_DISABLED: &str = "This instance has cluster support disabled";
 ///
 /// C threads the keys of a slot on a list through two pointers added to
 /// every keyspace entry. Our keyspace entries live in an arena that
-/// compacts itself, so nothing can point into it; each slot instead has a
-/// small set of its keys, created with the slot's first key and dropped
-/// with its last. Adding and removing are O(1), a slot's keys are listed
-/// in O(keys listed) and counted in O(1).
+/// compacts itself and carry no spare field, so nothing can point into
+/// them; each slot instead keeps a copy of its keys in a vector, created
+/// with the slot's first key and dropped with its last, beside a 32-bit
+/// fingerprint of each key. Adding is O(1), counting is O(1) and listing
+/// is O(keys listed); removing scans the slot's fingerprints (a slot holds
+/// a 16384th of the keys: about 60 with a million keys, a few hundred
+/// bytes to compare) and swaps the last key into the hole. The vectors
+/// grow by a quarter at a time, so a key costs its 24-byte copy and the
+/// fingerprint with little slack: a set with buckets and links per key
+/// would cost twice as much.
 pub struct SlotToKeys {
-    by_slot: Box<[Option<Box<KeySet>>]>,
+    by_slot: Box<[Option<Box<SlotKeys>>]>,
 }
 
-/// The keys of one slot.
-type KeySet = Dict<Sds, ()>;
+/// The keys of one slot, and their fingerprints at the same positions.
+#[derive(Default)]
+struct SlotKeys {
+    keys: Vec<Sds>,
+    fingerprints: Vec<u32>,
+}
+
+/// A cheap 32-bit hash of a key (FNV-1a); equal fingerprints are then
+/// confirmed by comparing the keys.
+fn key_fingerprint(key: &[u8]) -> u32 {
+    key.iter().fold(0x811c_9dc5u32, |h, &b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
+}
 
 impl Default for SlotToKeys {
     fn default() -> Self {
@@ -62,15 +80,19 @@ impl Default for SlotToKeys {
 }
 
 impl SlotToKeys {
-    /// `slotToKeyAddEntry`.
+    /// `slotToKeyAddEntry`: `key` must be new to the keyspace.
     pub fn add(&mut self, key: &[u8]) {
-        let Some(keys) = self.by_slot.get_mut(key_hash_slot(key)) else {
+        let Some(slot) = self.by_slot.get_mut(key_hash_slot(key)) else {
             return;
         };
-        let keys = keys.get_or_insert_with(Default::default);
-        if let Entry::Vacant(e) = keys.entry(key) {
-            e.insert(Sds::new(key), ());
+        let s = slot.get_or_insert_with(Default::default);
+        if s.keys.len() == s.keys.capacity() {
+            let more = (s.keys.len() / 4).max(4);
+            s.keys.reserve_exact(more);
+            s.fingerprints.reserve_exact(more);
         }
+        s.keys.push(Sds::new(key));
+        s.fingerprints.push(key_fingerprint(key));
     }
 
     /// `slotToKeyDelEntry`.
@@ -78,11 +100,27 @@ impl SlotToKeys {
         let Some(slot) = self.by_slot.get_mut(key_hash_slot(key)) else {
             return;
         };
-        if let Some(keys) = slot {
-            keys.remove(key);
-            if keys.is_empty() {
-                *slot = None;
-            }
+        let Some(s) = slot else {
+            return;
+        };
+        let fp = key_fingerprint(key);
+        let found = s
+            .fingerprints
+            .iter()
+            .enumerate()
+            .filter(|&(_, &f)| f == fp)
+            .map(|(i, _)| i)
+            .find(|&i| s.keys.get(i).is_some_and(|k| k.as_bytes() == key));
+        let Some(pos) = found else {
+            return;
+        };
+        s.keys.swap_remove(pos);
+        s.fingerprints.swap_remove(pos);
+        if s.keys.is_empty() {
+            *slot = None;
+        } else if s.keys.len() < s.keys.capacity() / 4 {
+            s.keys.shrink_to_fit();
+            s.fingerprints.shrink_to_fit();
         }
     }
 
@@ -102,7 +140,7 @@ impl SlotToKeys {
     /// `countKeysInSlot`.
     pub fn count(&self, slot: usize) -> usize {
         match self.by_slot.get(slot) {
-            Some(Some(keys)) => keys.len(),
+            Some(Some(s)) => s.keys.len(),
             _ => 0,
         }
     }
@@ -113,18 +151,23 @@ impl SlotToKeys {
             .get(slot)
             .and_then(|s| s.as_deref())
             .into_iter()
-            .flat_map(|keys| keys.iter().map(|(k, _)| k))
+            .flat_map(|s| s.keys.iter())
     }
 
-    /// Bytes the index takes (MEMORY STATS `overhead.hashtable.slot-to-keys`).
+    /// Bytes the index takes, without the heap copies of long keys
+    /// (MEMORY STATS `overhead.hashtable.slot-to-keys`).
     pub fn mem_overhead(&self) -> usize {
-        let sets: usize = self
+        let slots: usize = self
             .by_slot
             .iter()
             .flatten()
-            .map(|d| std::mem::size_of::<KeySet>() + d.mem_overhead())
+            .map(|s| {
+                std::mem::size_of::<SlotKeys>()
+                    + s.keys.capacity() * std::mem::size_of::<Sds>()
+                    + s.fingerprints.capacity() * std::mem::size_of::<u32>()
+            })
             .sum();
-        self.by_slot.len() * std::mem::size_of::<Option<Box<KeySet>>>() + sets
+        self.by_slot.len() * std::mem::size_of::<Option<Box<SlotKeys>>>() + slots
     }
 }
 
