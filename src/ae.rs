@@ -44,6 +44,10 @@ pub enum FileProc {
     AcceptUnix,
     /// A client connection, by client id (its key in `Server::clients`).
     Client(usize),
+    /// A cluster bus listener, by index in `ClusterState::cfd`.
+    ClusterAccept(usize),
+    /// A cluster bus link.
+    ClusterLink(crate::cluster::LinkId),
 }
 
 /// What a time event does when due.

@@ -469,12 +469,51 @@ pub static COMMAND_TABLE: &[RedisCommand] = &[
     cmd("debug", debug::debug_command, -2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_PROTECTED, NOKEYS, "server"),
     // ---- end of introspection ----
 
+    // ---- cluster (cluster.c) ----
+    container("cluster", -2, 0, "cluster", CLUSTER_SUBCOMMANDS),
+    // ---- end of cluster ----
+
     // ---- cluster redirection (cluster.c) ----
     cmd("asking", crate::cluster::redirect::asking_command, 1, CMD_FAST, NOKEYS, "cluster"),
     cmd("readonly", crate::cluster::redirect::readonly_command, 1, CMD_FAST | CMD_LOADING | CMD_STALE, NOKEYS, "cluster"),
     cmd("readwrite", crate::cluster::redirect::readwrite_command, 1, CMD_FAST | CMD_LOADING | CMD_STALE, NOKEYS, "cluster"),
     // ---- end of cluster redirection ----
 ];
+
+/// CLUSTER subcommands (cluster.c): one handler, as `clusterCommand`.
+#[rustfmt::skip]
+static CLUSTER_SUBCOMMANDS: &[RedisCommand] = &[
+    cmd("addslots", clu::cluster_command, -3, CLUSTER_ADMIN, NOKEYS, "cluster"),
+    cmd("addslotsrange", clu::cluster_command, -4, CLUSTER_ADMIN, NOKEYS, "cluster"),
+    cmd("bumpepoch", clu::cluster_command, 2, CLUSTER_ADMIN, NOKEYS, "cluster").tips(NONDET),
+    cmd("count-failure-reports", clu::cluster_command, 3, CMD_ADMIN | CMD_STALE, NOKEYS, "cluster").tips(NONDET),
+    cmd("countkeysinslot", clu::cluster_command, 3, CMD_STALE, NOKEYS, "cluster"),
+    cmd("delslots", clu::cluster_command, -3, CLUSTER_ADMIN, NOKEYS, "cluster"),
+    cmd("delslotsrange", clu::cluster_command, -4, CLUSTER_ADMIN, NOKEYS, "cluster"),
+    cmd("failover", clu::cluster_command, -2, CLUSTER_ADMIN, NOKEYS, "cluster"),
+    cmd("flushslots", clu::cluster_command, 2, CLUSTER_ADMIN, NOKEYS, "cluster"),
+    cmd("forget", clu::cluster_command, 3, CLUSTER_ADMIN, NOKEYS, "cluster"),
+    cmd("getkeysinslot", clu::cluster_command, 4, CMD_STALE, NOKEYS, "cluster").tips(NONDET),
+    cmd("help", clu::cluster_command, 2, CMD_LOADING | CMD_STALE, NOKEYS, "cluster"),
+    cmd("info", clu::cluster_command, 2, CMD_STALE, NOKEYS, "cluster").tips(NONDET),
+    cmd("keyslot", clu::cluster_command, 3, CMD_STALE, NOKEYS, "cluster"),
+    cmd("links", clu::cluster_command, 2, CMD_STALE, NOKEYS, "cluster").tips(NONDET),
+    cmd("meet", clu::cluster_command, -4, CLUSTER_ADMIN, NOKEYS, "cluster"),
+    cmd("myid", clu::cluster_command, 2, CMD_STALE, NOKEYS, "cluster"),
+    cmd("nodes", clu::cluster_command, 2, CMD_STALE, NOKEYS, "cluster").tips(NONDET),
+    cmd("replicas", clu::cluster_command, 3, CMD_ADMIN | CMD_STALE, NOKEYS, "cluster").tips(NONDET),
+    cmd("replicate", clu::cluster_command, 3, CLUSTER_ADMIN, NOKEYS, "cluster"),
+    cmd("reset", clu::cluster_command, -2, CMD_ADMIN | CMD_STALE | CMD_NOSCRIPT, NOKEYS, "cluster"),
+    cmd("saveconfig", clu::cluster_command, 2, CLUSTER_ADMIN, NOKEYS, "cluster"),
+    cmd("set-config-epoch", clu::cluster_command, 3, CLUSTER_ADMIN, NOKEYS, "cluster"),
+    cmd("setslot", clu::cluster_command, -4, CLUSTER_ADMIN, NOKEYS, "cluster"),
+    cmd("shards", clu::cluster_command, 2, CMD_STALE, NOKEYS, "cluster").tips(NONDET),
+    cmd("slaves", clu::cluster_command, 3, CMD_ADMIN | CMD_STALE, NOKEYS, "cluster").tips(NONDET),
+    cmd("slots", clu::cluster_command, 2, CMD_STALE, NOKEYS, "cluster").tips(NONDET),
+];
+/// The flags of the CLUSTER subcommands that change the configuration.
+const CLUSTER_ADMIN: u64 = CMD_NO_ASYNC_LOADING | CMD_ADMIN | CMD_STALE;
+use crate::cluster::command as clu;
 
 use crate::config::command as cfg;
 

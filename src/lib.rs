@@ -16,6 +16,8 @@
 //!   `evict` (evict.c: LRU/LFU clocks), `dict` (dict.c), `sds` (sds.c),
 //!   `siphash` (siphash.c): the keyspace and its values.
 //! - `t_string` (t_string.c), `bitops` (bitops.c): strings and bitmaps.
+//! - `cluster` (cluster.c, cluster.h): Redis Cluster; `cluster::msg` is the
+//!   bus wire format.
 //! - `config` (config.c): redis.conf, CONFIG GET/SET/REWRITE.
 //! - `slowlog` (slowlog.c), `latency` (latency.c, with the latency
 //!   histograms), `debug` (debug.c: DEBUG, crash reports), `sha1` (sha1.c).

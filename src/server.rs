@@ -416,6 +416,9 @@ pub fn init_server(config: Config, commands: commands::Commands) -> Result<Serve
         cluster: None,
     };
     listen_to_port(&mut server)?;
+    if server.config.cluster_enabled {
+        crate::cluster::init::cluster_init(&mut server);
+    }
     info::cron_update_memory_stats(&mut server, true);
     let hz = server.config.hz.clamp(CONFIG_MIN_HZ, CONFIG_MAX_HZ);
     server.hz = hz;
@@ -628,6 +631,10 @@ impl AeHandler for Server {
                     networking::send_reply_to_client(self, slot);
                 }
             }
+            FileProc::ClusterAccept(idx) => crate::cluster::link::cluster_accept_handler(self, idx),
+            FileProc::ClusterLink(id) => {
+                crate::cluster::link::cluster_link_event(self, id, readable, writable)
+            }
         }
     }
 
@@ -655,6 +662,9 @@ fn before_sleep(server: &mut Server) {
         networking::read_query_from_client(server, slot);
     }
     crate::expire::active_expire_cycle(server, crate::expire::ACTIVE_EXPIRE_CYCLE_FAST);
+    if server.cluster.is_some() {
+        crate::cluster::cron::cluster_before_sleep(server);
+    }
     networking::handle_clients_with_pending_writes(server);
     networking::free_clients_in_async_free_queue(server);
 }
@@ -681,6 +691,9 @@ fn server_cron(server: &mut Server) -> i64 {
     }
     clients_cron(server, hz);
     databases_cron(server);
+    if server.cluster.is_some() && run_with_period(server, hz, 100) {
+        crate::cluster::cron::cluster_cron(server);
+    }
     networking::client_cmd::check_client_pause_timeout_and_return_if_paused(server);
     if server.shutdown_asap {
         if prepare_for_shutdown(server, 0).is_ok() {

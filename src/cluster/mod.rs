@@ -14,14 +14,32 @@
 //! | cluster.c section | module |
 //! |---|---|
 //! | the wire structs of cluster.h | `msg` |
+//! | Initialization, nodes.conf load/save/lock, reset | `init` |
+//! | CLUSTER communication link | `link` |
+//! | CLUSTER node API, config epoch handling, nodes blacklist | `node` |
+//! | CLUSTER messages exchange - PING/PONG and gossip, FAIL/UPDATE/PUBLISH | `gossip` |
+//! | SLAVE node specific functions, manual failover | `failover` |
+//! | CLUSTER cron job | `cron` |
+//! | Slots management, Cluster state evaluation | `slots` |
+//! | Nodes to string representation | `nodes_string` |
+//! | CLUSTER command | `command` |
 //! | key space handling; serving / redirecting clients | `redirect` |
 //!
 //! Nodes and links point at each other by index (`NodeId`, `LinkId`: keys
 //! of the slabs in `ClusterState`) where C keeps pointers; a node's name is
 //! the key of `ClusterState::nodes_by_name`, like C's `nodes` dict.
 
+pub mod command;
+pub mod cron;
+pub mod failover;
+pub mod gossip;
+pub mod init;
+pub mod link;
 pub mod msg;
+pub mod node;
+pub mod nodes_string;
 pub mod redirect;
+pub mod slots;
 
 use std::collections::HashMap;
 
@@ -99,6 +117,8 @@ pub struct ClusterLink {
     pub inbound: bool,
     /// An outbound connect still in progress (the socket is not writable yet).
     pub connecting: bool,
+    /// Listed in `ClusterState::links_pending_write`.
+    pub pending_write: bool,
 }
 
 /// `clusterNodeFailReport`: `node` said, at `time`, that the reported node
@@ -176,6 +196,28 @@ pub struct ClusterState {
     pub stats_pfail_nodes: u64,
     pub stat_cluster_links_buffer_limit_exceeded: u64,
     pub owner_not_claiming_slot: Box<SlotBitmap>,
+
+    // Fields that are globals or statics in C.
+    /// The bus listeners (`server.cfd`).
+    pub cfd: Vec<(mio::net::TcpListener, mio::Token)>,
+    /// nodes.conf, kept open so its flock lasts as long as the process.
+    pub lock_file: Option<std::fs::File>,
+    /// `server.cluster_configfile`.
+    pub config_file: String,
+    /// DEBUG DROP-CLUSTER-PACKET-FILTER: drop received packets of this
+    /// type; -1 drops nothing.
+    pub drop_packet_filter: i64,
+    /// `cluster_pings_sent` of `clusterSendPing`.
+    pub pings_sent: u64,
+    /// `iteration` of `clusterCron`.
+    pub cron_iteration: u64,
+    /// The statics of `clusterUpdateState`.
+    pub among_minority_time: i64,
+    pub first_call_time: i64,
+    /// The static `prev_ip` of `clusterUpdateMyselfIp`.
+    pub prev_announce_ip: Option<String>,
+    /// Links with bytes waiting in their send buffer, flushed before sleep.
+    pub links_pending_write: Vec<LinkId>,
 }
 
 impl ClusterNode {

@@ -17,14 +17,14 @@
 //! by slot: [`SlotToKeys`], kept by the `db.rs` functions that add and
 //! remove keys, and only on a cluster node.
 
+use crate::cluster::command::get_preferred_endpoint;
 use crate::cluster::msg::CLUSTER_SLOTS;
 use crate::cluster::{
-    key_hash_slot, ClusterNode, NodeId, CLUSTER_OK, CLUSTER_REDIR_ASK, CLUSTER_REDIR_CROSS_SLOT,
+    key_hash_slot, NodeId, CLUSTER_OK, CLUSTER_REDIR_ASK, CLUSTER_REDIR_CROSS_SLOT,
     CLUSTER_REDIR_DOWN_RO_STATE, CLUSTER_REDIR_DOWN_STATE, CLUSTER_REDIR_DOWN_UNBOUND,
     CLUSTER_REDIR_MOVED, CLUSTER_REDIR_NONE, CLUSTER_REDIR_UNSTABLE,
 };
 use crate::commands::{CommandEntry, CMD_ASKING, CMD_MOVABLE_KEYS, CMD_WRITE};
-use crate::config::ClusterPreferredEndpointType;
 use crate::db::{get_keys_from_command_with_specs, KeyReference};
 use crate::dict::Dict;
 use crate::networking::{Client, CLIENT_ASKING, CLIENT_MULTI, CLIENT_READONLY};
@@ -565,17 +565,6 @@ pub fn get_node_by_query(
     route(myself, CLUSTER_REDIR_NONE)
 }
 
-/// `getPreferredEndpoint`: how redirections (and CLUSTER SLOTS) name a
-/// node, per `cluster-preferred-endpoint-type`.
-pub fn get_preferred_endpoint<'a>(server: &Server, n: &'a ClusterNode) -> &'a str {
-    match server.config.cluster_preferred_endpoint_type {
-        ClusterPreferredEndpointType::Ip => &n.ip,
-        ClusterPreferredEndpointType::Hostname if n.hostname.is_empty() => "?",
-        ClusterPreferredEndpointType::Hostname => &n.hostname,
-        ClusterPreferredEndpointType::UnknownEndpoint => "",
-    }
-}
-
 /// The error `clusterRedirectClient` replies for a route of
 /// [`get_node_by_query`] that is not this node.
 pub fn cluster_redirect_message(server: &Server, route: QueryRoute) -> String {
@@ -611,7 +600,7 @@ pub fn cluster_redirect_message(server: &Server, route: QueryRoute) -> String {
             };
             (get_preferred_endpoint(server, n), port)
         }
-        None => ("", 0),
+        None => (String::new(), 0),
     };
     format!("-{kind} {} {endpoint}:{port}", route.slot)
 }
@@ -656,80 +645,21 @@ mod tests {
         ClusterNode, ClusterState, CLUSTER_FAIL, CLUSTER_NODE_MASTER, CLUSTER_NODE_MYSELF,
         CLUSTER_NODE_SLAVE,
     };
-    use crate::config::Config;
+    use crate::config::{ClusterPreferredEndpointType, Config};
     use crate::networking::CLIENT_MASTER;
     use crate::object::RObj;
 
     fn node(name: u8, flags: u16, port: u16) -> ClusterNode {
-        ClusterNode {
-            ctime: 0,
-            name: [name; CLUSTER_NAMELEN],
-            flags,
-            config_epoch: 0,
-            slots: Box::new([0; CLUSTER_SLOTS / 8]),
-            numslots: 0,
-            slaves: Vec::new(),
-            slaveof: None,
-            last_in_ping_gossip: 0,
-            ping_sent: 0,
-            pong_received: 0,
-            data_received: 0,
-            fail_time: 0,
-            voted_time: 0,
-            repl_offset_time: 0,
-            orphaned_time: 0,
-            repl_offset: 0,
-            ip: "127.0.0.1".to_string(),
-            hostname: String::new(),
-            port,
-            pport: 0,
-            cport: port + 10000,
-            link: None,
-            inbound_link: None,
-            fail_reports: Vec::new(),
-        }
+        let mut n = ClusterNode::new(Some(&[name; CLUSTER_NAMELEN]), flags);
+        n.ip = "127.0.0.1".to_string();
+        n.port = port;
+        n.cport = port + 10000;
+        n
     }
 
-    /// A cluster of two masters: myself (port 7000) and b (port 7001).
-    fn cluster() -> (ClusterState, NodeId, NodeId) {
-        let mut nodes = slab::Slab::new();
-        let me = nodes.insert(node(b'a', CLUSTER_NODE_MYSELF | CLUSTER_NODE_MASTER, 7000));
-        let b = nodes.insert(node(b'b', CLUSTER_NODE_MASTER, 7001));
-        let cl = ClusterState {
-            myself: me,
-            current_epoch: 0,
-            state: CLUSTER_OK,
-            size: 2,
-            nodes,
-            nodes_by_name: Default::default(),
-            nodes_black_list: Default::default(),
-            links: slab::Slab::new(),
-            migrating_slots_to: Box::new([None; CLUSTER_SLOTS]),
-            importing_slots_from: Box::new([None; CLUSTER_SLOTS]),
-            slots: Box::new([None; CLUSTER_SLOTS]),
-            failover_auth_time: 0,
-            failover_auth_count: 0,
-            failover_auth_sent: false,
-            failover_auth_rank: 0,
-            failover_auth_epoch: 0,
-            cant_failover_reason: 0,
-            mf_end: 0,
-            mf_slave: None,
-            mf_master_offset: 0,
-            mf_can_start: false,
-            last_vote_epoch: 0,
-            todo_before_sleep: 0,
-            stats_bus_messages_sent: Default::default(),
-            stats_bus_messages_received: Default::default(),
-            stats_pfail_nodes: 0,
-            stat_cluster_links_buffer_limit_exceeded: 0,
-            owner_not_claiming_slot: Box::new([0; CLUSTER_SLOTS / 8]),
-        };
-        (cl, me, b)
-    }
-
-    /// A cluster-mode server (not listening) where myself serves slots
-    /// 0-8191 and b serves the rest.
+    /// A cluster-mode server (its cluster state built here, not by
+    /// `cluster_init`, so no bus and no nodes.conf) where myself (port
+    /// 7000) serves slots 0-8191 and b (port 7001) the rest.
     fn server() -> (Server, NodeId, NodeId) {
         // Listening on a private unix socket keeps parallel tests apart.
         static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -738,13 +668,18 @@ mod tests {
         let config = Config {
             port: 0,
             unixsocket: Some(sock.to_string_lossy().into_owned()),
-            cluster_enabled: true,
             ..Default::default()
         };
         let mut s = crate::server::init_server(config, crate::commands::populate_command_table())
             .expect("server");
         let _ = std::fs::remove_file(&sock);
-        let (mut cl, me, b) = cluster();
+        s.config.cluster_enabled = true;
+        s.dbs[0].slots_to_keys = Some(Box::default());
+        let mut cl = ClusterState::new(String::new());
+        let me = cl.add_node(node(b'a', CLUSTER_NODE_MYSELF | CLUSTER_NODE_MASTER, 7000));
+        let b = cl.add_node(node(b'b', CLUSTER_NODE_MASTER, 7001));
+        cl.myself = me;
+        cl.state = CLUSTER_OK;
         for slot in 0..CLUSTER_SLOTS {
             cl.slots[slot] = Some(if slot < 8192 { me } else { b });
         }
