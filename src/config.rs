@@ -758,7 +758,7 @@ standard_configs! {
         /// Log every write to the append only file.
         "appendonly", None, MODIFIABLE_CONFIG | DENY_LOADING_CONFIG, Bool(), appendonly: bool = false, None, Appendonly, todo;
         /// Serve reads while the cluster is down.
-        "cluster-allow-reads-when-down", None, MODIFIABLE_CONFIG, Bool(), cluster_allow_reads_when_down: bool = false, None, None, todo;
+        "cluster-allow-reads-when-down", None, MODIFIABLE_CONFIG, Bool(), cluster_allow_reads_when_down: bool = false, None, None, live;
         /// Serve sharded pub/sub while the cluster is down.
         "cluster-allow-pubsubshard-when-down", None, MODIFIABLE_CONFIG, Bool(), cluster_allow_pubsubshard_when_down: bool = true, None, None, todo;
         /// Write a crash report on fatal signals.
@@ -852,7 +852,7 @@ standard_configs! {
         /// Who may run MODULE.
         "enable-module-command", None, IMMUTABLE_CONFIG, Enum(ProtectedAction::ENTRIES), enable_module_command: ProtectedAction = ProtectedAction::No, None, None, todo;
         /// What cluster redirections name.
-        "cluster-preferred-endpoint-type", None, MODIFIABLE_CONFIG, Enum(ClusterPreferredEndpointType::ENTRIES), cluster_preferred_endpoint_type: ClusterPreferredEndpointType = ClusterPreferredEndpointType::Ip, None, None, todo;
+        "cluster-preferred-endpoint-type", None, MODIFIABLE_CONFIG, Enum(ClusterPreferredEndpointType::ENTRIES), cluster_preferred_endpoint_type: ClusterPreferredEndpointType = ClusterPreferredEndpointType::Ip, None, None, live;
         /// Reaction to errors in replicated commands.
         "propagation-error-behavior", None, MODIFIABLE_CONFIG, Enum(PropagationErrorBehavior::ENTRIES), propagation_error_behavior: PropagationErrorBehavior = PropagationErrorBehavior::Ignore, None, None, todo;
         /// SHUTDOWN flags used on SIGINT (bits `SHUTDOWN_*`).
