@@ -11,6 +11,8 @@
 //! value fits a RESP integer) at any bit offset, with a choice of what an
 //! overflowing INCRBY or SET does (wrap, saturate or fail).
 
+use crate::config::{NOTIFY_GENERIC, NOTIFY_STRING};
+use crate::notify::notify_keyspace_event;
 use std::borrow::Cow;
 
 use crate::networking::Client;
@@ -294,6 +296,8 @@ pub fn setbit_command(server: &mut Server, c: &mut Client) {
     let changed = dirty || old != on;
     if changed {
         s[byte] = (s[byte] & !(1 << shift)) | (on << shift);
+        server.signal_modified_key(c.db, &c.argv[1]);
+        notify_keyspace_event(server, NOTIFY_STRING, "setbit", &c.argv[1], c.db);
         server.dirty += 1;
     }
     c.add_reply(if old == 1 { b":1\r\n" } else { b":0\r\n" });
@@ -375,8 +379,11 @@ pub fn bitop_command(server: &mut Server, c: &mut Client) {
     let target = &c.argv[2];
     if maxlen > 0 {
         server.set_key(db, target, RObj::new(Value::Raw(res)), false);
+        notify_keyspace_event(server, NOTIFY_STRING, "set", target, db);
         server.dirty += 1;
     } else if server.db_delete(db, target) {
+        server.signal_modified_key(db, target);
+        notify_keyspace_event(server, NOTIFY_GENERIC, "del", target, db);
         server.dirty += 1;
     }
     c.add_reply_long_long(maxlen as i64);
@@ -792,7 +799,11 @@ fn bitfield_generic(server: &mut Server, c: &mut Client, readonly_cmd: bool) {
             None => c.add_reply_null(),
         }
     }
-    server.dirty += changes;
+    if changes > 0 {
+        server.signal_modified_key(db, &c.argv[1]);
+        notify_keyspace_event(server, NOTIFY_STRING, "setbit", &c.argv[1], db);
+        server.dirty += changes;
+    }
 }
 
 /// A BITFIELD GET on a string that may be shorter than the field: the

@@ -478,6 +478,30 @@ pub static COMMAND_TABLE: &[RedisCommand] = &[
     cmd("readonly", crate::cluster::redirect::readonly_command, 1, CMD_FAST | CMD_LOADING | CMD_STALE, NOKEYS, "cluster"),
     cmd("readwrite", crate::cluster::redirect::readwrite_command, 1, CMD_FAST | CMD_LOADING | CMD_STALE, NOKEYS, "cluster"),
     // ---- end of cluster redirection ----
+
+    // ---- transactions and pub/sub (multi.c, pubsub.c) ----
+    cmd("multi", multi::multi_command, 1, TX_FLAGS | CMD_ALLOW_BUSY, NOKEYS, "transactions"),
+    cmd("exec", multi::exec_command, 1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_SKIP_SLOWLOG, NOKEYS, "transactions"),
+    cmd("discard", multi::discard_command, 1, TX_FLAGS | CMD_ALLOW_BUSY, NOKEYS, "transactions"),
+    cmd("watch", multi::watch_command, -2, TX_FLAGS | CMD_ALLOW_BUSY, RO_ALL, "transactions"),
+    cmd("unwatch", multi::unwatch_command, 1, TX_FLAGS | CMD_ALLOW_BUSY, NOKEYS, "transactions"),
+    cmd("subscribe", pubsub::subscribe_command, -2, SUB_FLAGS | CMD_SENTINEL, NOKEYS, "pubsub"),
+    cmd("unsubscribe", pubsub::unsubscribe_command, -1, SUB_FLAGS | CMD_SENTINEL, NOKEYS, "pubsub"),
+    cmd("psubscribe", pubsub::psubscribe_command, -2, SUB_FLAGS | CMD_SENTINEL, NOKEYS, "pubsub"),
+    cmd("punsubscribe", pubsub::punsubscribe_command, -1, SUB_FLAGS | CMD_SENTINEL, NOKEYS, "pubsub"),
+    cmd("publish", pubsub::publish_command, 3, PUBLISH_FLAGS | CMD_SENTINEL, NOKEYS, "pubsub"),
+    cmd("ssubscribe", pubsub::ssubscribe_command, -2, SUB_FLAGS, NOT_KEY_ALL, "pubsub"),
+    cmd("sunsubscribe", pubsub::sunsubscribe_command, -1, SUB_FLAGS, NOT_KEY_ALL, "pubsub"),
+    cmd("spublish", pubsub::spublish_command, 3, PUBLISH_FLAGS, &[ks(CMD_KEY_NOT_KEY, 1, 0, 1)], "pubsub"),
+    container("pubsub", -2, 0, "pubsub", &[
+        cmd("channels", pubsub::pubsub_command, -2, PUBSUB_INTRO, NOKEYS, "pubsub"),
+        cmd("help", pubsub::pubsub_command, 2, CMD_LOADING | CMD_STALE, NOKEYS, "pubsub"),
+        cmd("numpat", pubsub::pubsub_command, 2, PUBSUB_INTRO, NOKEYS, "pubsub"),
+        cmd("numsub", pubsub::pubsub_command, -2, PUBSUB_INTRO, NOKEYS, "pubsub"),
+        cmd("shardchannels", pubsub::pubsub_command, -2, PUBSUB_INTRO, NOKEYS, "pubsub"),
+        cmd("shardnumsub", pubsub::pubsub_command, -2, PUBSUB_INTRO, NOKEYS, "pubsub"),
+    ]),
+    // ---- end of transactions and pub/sub ----
 ];
 
 /// CLUSTER subcommands (cluster.c): one handler, as `clusterCommand`.
@@ -514,6 +538,17 @@ static CLUSTER_SUBCOMMANDS: &[RedisCommand] = &[
 /// The flags of the CLUSTER subcommands that change the configuration.
 const CLUSTER_ADMIN: u64 = CMD_NO_ASYNC_LOADING | CMD_ADMIN | CMD_STALE;
 use crate::cluster::command as clu;
+
+/// The flags MULTI, DISCARD, WATCH and UNWATCH share.
+const TX_FLAGS: u64 = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST;
+/// The flags of the (un)subscribe commands.
+const SUB_FLAGS: u64 = CMD_PUBSUB | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE;
+const PUBLISH_FLAGS: u64 = CMD_PUBSUB | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_MAY_REPLICATE;
+/// The PUBSUB introspection subcommands.
+const PUBSUB_INTRO: u64 = CMD_PUBSUB | CMD_LOADING | CMD_STALE;
+/// Shard channel names: routed like keys, but not keys.
+const NOT_KEY_ALL: &[KeySpec] = &[ks(CMD_KEY_NOT_KEY, 1, -1, 1)];
+use crate::{multi, pubsub};
 
 use crate::config::command as cfg;
 

@@ -1053,7 +1053,7 @@ standard_configs! {
         "save", None, MODIFIABLE_CONFIG | MULTI_ARG_CONFIG, set_config_save_option, get_config_save_option, rewrite_config_save_option, None, todo;
         "client-output-buffer-limit", None, MODIFIABLE_CONFIG | MULTI_ARG_CONFIG, set_config_client_output_buffer_limit_option, get_config_client_output_buffer_limit_option, rewrite_config_client_output_buffer_limit_option, None, live;
         "oom-score-adj-values", None, MODIFIABLE_CONFIG | MULTI_ARG_CONFIG, set_config_oom_score_adj_values_option, get_config_oom_score_adj_values_option, rewrite_config_oom_score_adj_values_option, OomScoreAdj, live;
-        "notify-keyspace-events", None, MODIFIABLE_CONFIG, set_config_notify_keyspace_events_option, get_config_notify_keyspace_events_option, rewrite_config_notify_keyspace_events_option, None, todo;
+        "notify-keyspace-events", None, MODIFIABLE_CONFIG, set_config_notify_keyspace_events_option, get_config_notify_keyspace_events_option, rewrite_config_notify_keyspace_events_option, None, live;
         "bind", None, MODIFIABLE_CONFIG | MULTI_ARG_CONFIG, set_config_bind_option, get_config_bind_option, rewrite_config_bind_option, Bind, live;
         "replicaof", Some("slaveof"), IMMUTABLE_CONFIG | MULTI_ARG_CONFIG, set_config_replica_of_option, get_config_replica_of_option, rewrite_config_replica_of_option, None, todo;
         "latency-tracking-info-percentiles", None, MODIFIABLE_CONFIG | MULTI_ARG_CONFIG, set_config_latency_tracking_info_percentiles_output_option, get_config_latency_tracking_info_percentiles_output_option, rewrite_config_latency_tracking_info_percentiles_output_option, None, live;

@@ -14,6 +14,7 @@ use crate::commands::{
     BeginSearch, CommandEntry, FindKeys, KeySpec, CMD_KEY_ACCESS, CMD_KEY_INCOMPLETE,
     CMD_KEY_NOT_KEY, CMD_KEY_OW, CMD_KEY_RO, CMD_KEY_RW, CMD_KEY_UPDATE, CMD_KEY_VARIABLE_FLAGS,
 };
+use crate::config::{NOTIFY_EXPIRED, NOTIFY_GENERIC, NOTIFY_KEY_MISS, NOTIFY_NEW};
 use crate::dict::{Dict, Entry};
 use crate::networking::{Client, CLIENT_CLOSE_ASAP};
 use crate::object::{get_int_from_object_or_reply, get_long_from_object_or_reply, RObj};
@@ -75,7 +76,7 @@ pub enum SetCond {
 pub const LOOKUP_NONE: u32 = 0;
 /// Leave the access clock (LRU/LFU) alone.
 pub const LOOKUP_NOTOUCH: u32 = 1 << 0;
-/// No "keymiss" keyspace event (events do not exist yet; kept for callers).
+/// No "keymiss" keyspace event.
 pub const LOOKUP_NONOTIFY: u32 = 1 << 1;
 /// Leave the hit/miss statistics alone.
 pub const LOOKUP_NOSTATS: u32 = 1 << 2;
@@ -111,6 +112,8 @@ impl Server {
     /// `deleteExpiredKeyAndPropagate`.
     pub fn delete_expired_key(&mut self, db: usize, key: &[u8]) {
         self.db_delete(db, key);
+        crate::notify::notify_keyspace_event(self, NOTIFY_EXPIRED, "expired", key, db);
+        self.signal_modified_key(db, key);
         self.stat_expiredkeys += 1;
     }
 
@@ -119,6 +122,14 @@ impl Server {
     /// `flags` say otherwise.
     pub fn lookup_key(&mut self, db: usize, key: &[u8], flags: u32) -> Option<&mut RObj> {
         self.expire_if_needed(db, key);
+        // Checked apart (one more lookup, only while misses are notified)
+        // so that the hot path below stays a single lookup.
+        if self.config.notify_keyspace_events & NOTIFY_KEY_MISS != 0
+            && flags & (LOOKUP_NONOTIFY | LOOKUP_WRITE) == 0
+            && !self.dbs[db].dict.contains_key(key)
+        {
+            crate::notify::notify_keyspace_event(self, NOTIFY_KEY_MISS, "keymiss", key, db);
+        }
         let touch = flags & LOOKUP_NOTOUCH == 0;
         let stats = flags & (LOOKUP_NOSTATS | LOOKUP_WRITE) == 0;
         // Under LFU the new clock depends on the old one, which costs a
@@ -191,18 +202,18 @@ impl Server {
                 s.add(key);
             }
         }
+        crate::notify::notify_keyspace_event(self, NOTIFY_NEW, "new", key, db);
     }
 
     /// `signalModifiedKey`: every write to a key calls this, so that
-    /// WATCH (multi.rs) can fail the transactions watching it and client
-    /// side caching can invalidate it. MULTI/WATCH is being written; until
-    /// it lands nothing watches keys.
+    /// WATCH (multi.rs) fails the transactions watching it (client side
+    /// caching would invalidate it here too).
     pub fn signal_modified_key(&mut self, db: usize, key: &[u8]) {
-        let _ = (db, key);
+        crate::multi::touch_watched_key(self, db, key);
     }
 
-    /// `setKey`: creates or overwrites a key; the TTL is dropped unless
-    /// `keepttl`.
+    /// `setKey`: creates or overwrites a key (signalling it); the TTL is
+    /// dropped unless `keepttl`.
     pub fn set_key(&mut self, db: usize, key: &[u8], val: RObj, keepttl: bool) {
         self.set_key_if(db, key, SetCond::Always, keepttl, || val);
     }
@@ -233,7 +244,7 @@ impl Server {
             fresh
         };
         let d = &mut self.dbs[db];
-        match d.dict.entry(key) {
+        let added = match d.dict.entry(key) {
             Entry::Occupied(mut e) => {
                 let Some(slot) = e.get_mut() else {
                     return false;
@@ -245,6 +256,7 @@ impl Server {
                 let mut v = val();
                 v.lru = touched;
                 *slot = v;
+                false
             }
             Entry::Vacant(e) => {
                 if cond == SetCond::Xx {
@@ -256,11 +268,16 @@ impl Server {
                 if let Some(s) = &mut d.slots_to_keys {
                     s.add(key);
                 }
+                true
             }
-        }
+        };
         if !keepttl && !d.expires.is_empty() {
             d.expires.remove(key);
         }
+        if added {
+            crate::notify::notify_keyspace_event(self, NOTIFY_NEW, "new", key, db);
+        }
+        self.signal_modified_key(db, key);
         true
     }
 
@@ -297,6 +314,12 @@ impl Server {
 
     /// `emptyData` for one database or all (-1). Returns the keys removed.
     pub fn empty_data(&mut self, dbnum: i64) -> usize {
+        // `signalFlushedDb`: watchers learn before the keys are gone.
+        for id in 0..self.dbs.len() {
+            if dbnum == -1 || dbnum == id as i64 {
+                crate::multi::touch_all_watched_keys_in_db(self, id, None);
+            }
+        }
         let mut removed = 0;
         for d in self.dbs.iter_mut() {
             if dbnum == -1 || dbnum == d.id as i64 {
@@ -323,6 +346,9 @@ impl Server {
         if id1 == id2 {
             return true;
         }
+        // Keys present on either side change for their watchers.
+        crate::multi::touch_all_watched_keys_in_db(self, id1 as usize, Some(id2 as usize));
+        crate::multi::touch_all_watched_keys_in_db(self, id2 as usize, Some(id1 as usize));
         let (lo, hi) = (id1.min(id2) as usize, id1.max(id2) as usize);
         let (a, b) = self.dbs.split_at_mut(hi);
         let (d1, d2) = (&mut a[lo], &mut b[0]);
@@ -416,6 +442,8 @@ fn del_generic_command(server: &mut Server, c: &mut Client) {
     for j in 1..c.argv.len() {
         server.expire_if_needed(c.db, &c.argv[j]);
         if server.db_delete(c.db, &c.argv[j]) {
+            server.signal_modified_key(c.db, &c.argv[j]);
+            crate::notify::notify_keyspace_event(server, NOTIFY_GENERIC, "del", &c.argv[j], c.db);
             server.dirty += 1;
             deleted += 1;
         }
@@ -661,6 +689,10 @@ fn rename_generic_command(server: &mut Server, c: &mut Client, nx: bool) {
     if expire != -1 {
         server.set_expire(db, &c.argv[2], expire);
     }
+    server.signal_modified_key(db, &c.argv[1]);
+    server.signal_modified_key(db, &c.argv[2]);
+    crate::notify::notify_keyspace_event(server, NOTIFY_GENERIC, "rename_from", &c.argv[1], db);
+    crate::notify::notify_keyspace_event(server, NOTIFY_GENERIC, "rename_to", &c.argv[2], db);
     server.dirty += 1;
     c.add_reply_long_long_or_ok(nx, 1);
 }
@@ -705,6 +737,10 @@ pub fn move_command(server: &mut Server, c: &mut Client) {
     if expire != -1 {
         server.set_expire(dst, &c.argv[1], expire);
     }
+    server.signal_modified_key(src, &c.argv[1]);
+    server.signal_modified_key(dst, &c.argv[1]);
+    crate::notify::notify_keyspace_event(server, NOTIFY_GENERIC, "move_from", &c.argv[1], src);
+    crate::notify::notify_keyspace_event(server, NOTIFY_GENERIC, "move_to", &c.argv[1], dst);
     server.dirty += 1;
     c.add_reply_long_long(1);
 }
@@ -757,6 +793,8 @@ pub fn copy_command(server: &mut Server, c: &mut Client) {
     if expire != -1 {
         server.set_expire(dst, &c.argv[2], expire);
     }
+    server.signal_modified_key(dst, &c.argv[2]);
+    crate::notify::notify_keyspace_event(server, NOTIFY_GENERIC, "copy_to", &c.argv[2], dst);
     server.dirty += 1;
     c.add_reply_long_long(1);
 }

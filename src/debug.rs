@@ -507,6 +507,7 @@ fn debug_populate(server: &mut Server, c: &mut Client) {
             val.resize(valsize, 0);
         }
         server.db_add(db, &key, RObj::create_string_object(&val));
+        server.signal_modified_key(db, &key);
     }
     c.add_reply_ok();
 }

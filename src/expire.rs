@@ -13,8 +13,10 @@
 //! The expiry commands (EXPIRE and friends, TTL and friends, PERSIST,
 //! TOUCH) are here too, as in C.
 
+use crate::config::NOTIFY_GENERIC;
 use crate::db::LOOKUP_NOTOUCH;
 use crate::networking::Client;
+use crate::notify::notify_keyspace_event;
 use crate::object::get_long_long_from_object_or_reply;
 use crate::server::Server;
 use crate::util::{mstime, ustime};
@@ -284,10 +286,14 @@ fn expire_generic_command(server: &mut Server, c: &mut Client, basetime: i64, un
     }
     if check_already_expired(server, when) {
         server.db_delete(db, &c.argv[1]);
+        server.signal_modified_key(db, &c.argv[1]);
+        notify_keyspace_event(server, NOTIFY_GENERIC, "del", &c.argv[1], db);
         server.dirty += 1;
         c.add_reply_long_long(1);
     } else {
         server.set_expire(db, &c.argv[1], when);
+        server.signal_modified_key(db, &c.argv[1]);
+        notify_keyspace_event(server, NOTIFY_GENERIC, "expire", &c.argv[1], db);
         server.dirty += 1;
         c.add_reply_long_long(1);
     }
@@ -361,6 +367,8 @@ pub fn pexpiretime_command(server: &mut Server, c: &mut Client) {
 pub fn persist_command(server: &mut Server, c: &mut Client) {
     let db = c.db;
     if server.lookup_key_write(db, &c.argv[1]).is_some() && server.remove_expire(db, &c.argv[1]) {
+        server.signal_modified_key(db, &c.argv[1]);
+        notify_keyspace_event(server, NOTIFY_GENERIC, "persist", &c.argv[1], db);
         server.dirty += 1;
         c.add_reply_long_long(1);
     } else {

@@ -21,6 +21,8 @@
 //! - `config` (config.c): redis.conf, CONFIG GET/SET/REWRITE.
 //! - `slowlog` (slowlog.c), `latency` (latency.c, with the latency
 //!   histograms), `debug` (debug.c: DEBUG, crash reports), `sha1` (sha1.c).
+//! - `multi` (multi.c: MULTI/EXEC/WATCH), `pubsub` (pubsub.c: channels,
+//!   patterns, shard channels), `notify` (notify.c: keyspace events).
 //! - `acl` (acl.c: the default user and AUTH), `blocked` (blocked.c: for now
 //!   clients postponed by CLIENT PAUSE), `replication` (replication.c: for
 //!   now replication IDs and the MONITOR feed), `zmalloc` (zmalloc.c: memory
@@ -40,9 +42,11 @@ pub mod dict;
 pub mod evict;
 pub mod expire;
 pub mod latency;
+pub mod multi;
 pub mod networking;
 pub mod notify;
 pub mod object;
+pub mod pubsub;
 pub mod replication;
 pub mod sds;
 pub mod server;

@@ -39,6 +39,7 @@ pub const CLIENT_UNBLOCKED: u64 = 1 << 7;
 pub const CLIENT_ASKING: u64 = 1 << 9;
 pub const CLIENT_CLOSE_ASAP: u64 = 1 << 10;
 pub const CLIENT_UNIX_SOCKET: u64 = 1 << 11;
+pub const CLIENT_DIRTY_EXEC: u64 = 1 << 12;
 pub const CLIENT_READONLY: u64 = 1 << 17;
 pub const CLIENT_PUBSUB: u64 = 1 << 18;
 pub const CLIENT_PENDING_WRITE: u64 = 1 << 21;
@@ -50,6 +51,9 @@ pub const CLIENT_PROTOCOL_ERROR: u64 = 1 << 39;
 pub const CLIENT_CLOSE_AFTER_COMMAND: u64 = 1 << 40;
 pub const CLIENT_DENY_BLOCKING: u64 = 1 << 41;
 pub const CLIENT_NO_EVICT: u64 = 1 << 43;
+/// A pub/sub message is being added: it goes out even under CLIENT REPLY
+/// OFF/SKIP, which only silence replies to the client's own commands.
+pub const CLIENT_PUSHING: u64 = 1 << 44;
 
 pub const CLIENT_TYPE_NORMAL: usize = 0;
 pub const CLIENT_TYPE_SLAVE: usize = 1;
@@ -279,6 +283,11 @@ pub struct Client {
     pub ctime: i64,
     pub lastinteraction: i64,
     pub bpop_timeout: i64,
+
+    /// MULTI queue and WATCHed keys (multi.rs).
+    pub mstate: crate::multi::MultiState,
+    /// Subscribed channels and patterns (pubsub.rs).
+    pub pubsub: crate::pubsub::ClientPubsub,
 }
 
 impl Client {
@@ -320,6 +329,8 @@ impl Client {
             ctime: now,
             lastinteraction: now,
             bpop_timeout: 0,
+            mstate: Default::default(),
+            pubsub: Default::default(),
         }
     }
 
@@ -345,10 +356,9 @@ impl Client {
     /// queued at all.
     #[inline]
     fn reply_allowed(&self) -> bool {
-        self.flags
-            & (CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP | CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP)
-            == 0
-            && (self.flags & CLIENT_MASTER == 0)
+        let f = self.flags;
+        f & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP | CLIENT_MASTER) == 0
+            && (f & (CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP) == 0 || f & CLIENT_PUSHING != 0)
     }
 
     // ------------------------------------------------------------------
@@ -829,6 +839,8 @@ pub fn unlink_client(server: &mut Server, c: &mut Client) {
         server.repl.monitors.retain(|&s| s != c.slot);
     }
     crate::blocked::forget_client(server, c);
+    crate::multi::unwatch_all_keys(server, c);
+    crate::pubsub::pubsub_unsubscribe_all(server, c);
 }
 
 /// `freeClientAsync`: closes the client at the next `before_sleep`.

@@ -1,14 +1,14 @@
 //! Keyspace notifications (`notify.c`): every command that changes a key
 //! reports it here with its class (`NOTIFY_*`) and event name, and the
-//! classes enabled by `notify-keyspace-events` decide whether a
-//! `__keyspace@<db>__:<key>` / `__keyevent@<db>__:<event>` message is
-//! published.
+//! classes enabled by `notify-keyspace-events` decide whether the event is
+//! published, as a `__keyspace@<db>__:<key>` message carrying the event
+//! and/or a `__keyevent@<db>__:<event>` message carrying the key, through
+//! the ordinary pub/sub delivery of `pubsub.rs`.
 
+use crate::config::{NOTIFY_KEYEVENT, NOTIFY_KEYSPACE};
 use crate::server::Server;
 
-/// `notifyKeyspaceEvent`. Publishing needs pub/sub (`pubsub.rs`), which is
-/// being written; until it lands the event is filtered and dropped here, so
-/// that the commands already carry their calls.
+/// `notifyKeyspaceEvent`.
 pub fn notify_keyspace_event(
     server: &mut Server,
     type_: i32,
@@ -16,8 +16,40 @@ pub fn notify_keyspace_event(
     key: &[u8],
     dbid: usize,
 ) {
-    if server.config.notify_keyspace_events & type_ == 0 {
+    let flags = server.config.notify_keyspace_events;
+    if flags & type_ == 0 {
         return;
     }
-    let _ = (event, key, dbid);
+    let mut buf = [0u8; 24];
+    let n = crate::util::ll2string(&mut buf, dbid as i64);
+    let db = &buf[..n];
+    if flags & NOTIFY_KEYSPACE != 0 {
+        let chan = channel_name(b"__keyspace@", db, key);
+        crate::pubsub::pubsub_publish_message(server, &chan, event.as_bytes(), false);
+    }
+    if flags & NOTIFY_KEYEVENT != 0 {
+        let chan = channel_name(b"__keyevent@", db, event.as_bytes());
+        crate::pubsub::pubsub_publish_message(server, &chan, key, false);
+    }
+}
+
+/// `<prefix><db>__:<suffix>`.
+fn channel_name(prefix: &[u8], db: &[u8], suffix: &[u8]) -> Vec<u8> {
+    let mut chan = Vec::with_capacity(prefix.len() + db.len() + 3 + suffix.len());
+    chan.extend_from_slice(prefix);
+    chan.extend_from_slice(db);
+    chan.extend_from_slice(b"__:");
+    chan.extend_from_slice(suffix);
+    chan
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn channel_names() {
+        assert_eq!(
+            super::channel_name(b"__keyspace@", b"9", b"foo"),
+            b"__keyspace@9__:foo"
+        );
+    }
 }

@@ -231,6 +231,10 @@ pub struct Server {
     pub blocked: crate::blocked::BlockedState,
     /// CLIENT PAUSE state.
     pub client_pause: networking::client_cmd::ClientPauseState,
+    /// WATCHed keys and EXEC state.
+    pub multi: crate::multi::MultiServerState,
+    /// Channels, patterns and shard channels with their subscribers.
+    pub pubsub: crate::pubsub::PubsubState,
     pub cluster: Option<Box<crate::cluster::ClusterState>>,
 }
 
@@ -319,7 +323,7 @@ impl Server {
         let tot_mem = info::client_memory_usage(c) + c.reply.len() * 40;
         let fd = c.conn.as_ref().map_or(-1, |conn| conn.fd());
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} cmd={} user=default redir=-1 resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events={} cmd={} user=default redir=-1 resp={}",
             c.id,
             c.addr,
             c.laddr,
@@ -329,9 +333,18 @@ impl Server {
             self.unixtime - c.lastinteraction,
             flags,
             c.db,
+            c.pubsub.channels.len(),
+            c.pubsub.patterns.len(),
+            c.pubsub.shard_channels.len(),
+            if c.flags & networking::CLIENT_MULTI != 0 {
+                c.mstate.commands.len() as i64
+            } else {
+                -1
+            },
             c.qb_end,
             c.querybuf.len().saturating_sub(c.qb_end),
             c.argv_len_sum,
+            crate::multi::multi_state_mem_overhead(c),
             c.buf.capacity(),
             c.buf.capacity(),
             c.buf.len(),
@@ -413,6 +426,8 @@ pub fn init_server(config: Config, commands: commands::Commands) -> Result<Serve
         repl: Default::default(),
         blocked: Default::default(),
         client_pause: Default::default(),
+        multi: Default::default(),
+        pubsub: Default::default(),
         cluster: None,
     };
     listen_to_port(&mut server)?;
@@ -873,11 +888,17 @@ pub fn process_command_and_reset_client(server: &mut Server, c: &mut Client) {
 }
 
 /// `rejectCommand`: an error reply that also counts as a rejected call.
+/// Inside MULTI it also dooms the transaction; a refused EXEC aborts it.
 fn reject_command(server: &mut Server, c: &mut Client, err: &str) {
+    crate::multi::flag_transaction(c);
     if let Some(i) = c.cmd {
         server.commands.list[i].stats.rejected_calls += 1;
     }
-    c.add_reply_error(err);
+    if crate::multi::is_exec(server, c) {
+        crate::multi::exec_command_abort(server, c, err);
+    } else {
+        c.add_reply_error(err);
+    }
     update_error_stats(server, c);
 }
 
@@ -932,26 +953,52 @@ pub fn process_command(server: &mut Server, c: &mut Client) {
         );
         return;
     }
+    // EXEC is judged by the commands it would run too.
+    let in_multi = c.flags & networking::CLIENT_MULTI != 0;
+    let (exec_flags, exec_inv_flags) = if in_multi && crate::multi::is_exec(server, c) {
+        (c.mstate.cmd_flags, c.mstate.cmd_inv_flags)
+    } else {
+        (0, 0)
+    };
     if server.auth_required(c) && flags & CMD_NO_AUTH == 0 {
         reject_command(server, c, "-NOAUTH Authentication required.");
         return;
     }
+    if in_multi && flags & commands::CMD_NO_MULTI != 0 {
+        reject_command(server, c, "Command not allowed inside a transaction");
+        return;
+    }
     // A cluster node serves only the slots it owns; the one branch a
     // non-cluster server pays here.
-    if server.cluster.is_some() {
-        if let Some(err) = crate::cluster::redirect::cluster_redirect_error(server, c, idx) {
-            reject_command(server, c, &err);
-            return;
-        }
+    if server.cluster.is_some()
+        && crate::cluster::redirect::cluster_redirect_if_needed(server, c, idx)
+    {
+        return;
     }
-    if server.loading && flags & CMD_LOADING == 0 {
+    if c.flags & networking::CLIENT_PUBSUB != 0
+        && c.resp == 2
+        && !crate::pubsub::allowed_in_subscribed_context(server, idx)
+    {
+        let err = format!(
+            "Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+            server.commands.list[idx].fullname
+        );
+        reject_command(server, c, &err);
+        return;
+    }
+    if server.loading && (flags & CMD_LOADING == 0 || exec_inv_flags & CMD_LOADING != 0) {
         reject_command(server, c, "-LOADING Redis is loading the dataset in memory");
         return;
     }
-    if networking::client_cmd::postpone_if_paused(server, c, flags) {
+    if networking::client_cmd::postpone_if_paused(server, c, flags | exec_flags) {
         return;
     }
-    call(server, c, idx);
+    if in_multi && !crate::multi::is_not_queued(server, idx) {
+        crate::multi::queue_multi_command(c, flags);
+        c.add_reply(b"+QUEUED\r\n");
+    } else {
+        call(server, c, idx);
+    }
 }
 
 /// `CLIENT_ID_AOF`: the reserved id of the client that replays the AOF.
@@ -986,8 +1033,11 @@ fn security_warning_command(server: &mut Server, c: &mut Client) {
 pub fn call(server: &mut Server, c: &mut Client, idx: usize) {
     let proc_ = server.commands.list[idx].proc_;
     let start = ustime();
-    server.cmd_time_snapshot = start / 1000;
-    server.mstime = server.cmd_time_snapshot;
+    // The commands of a transaction all see the time EXEC started at.
+    if !server.multi.in_exec {
+        server.cmd_time_snapshot = start / 1000;
+        server.mstime = server.cmd_time_snapshot;
+    }
     let cmd_flags = server.commands.list[idx].flags;
     // Administrative commands are too sensitive to be shown to monitors.
     // Handlers may move their arguments out of argv, so keep a copy first.
@@ -995,6 +1045,8 @@ pub fn call(server: &mut Server, c: &mut Client, idx: usize) {
         && !server.repl.monitors.is_empty())
     .then(|| c.argv.to_vec());
     proc_(server, c);
+    crate::multi::apply_touches_to_running_client(server, c);
+    crate::pubsub::flush_parked_messages(server, c);
     let duration = (ustime() - start).max(0) as u64;
     let failed = !c.pending_errors.is_empty();
     let blocked = c.flags & networking::CLIENT_BLOCKED != 0;
@@ -1068,7 +1120,7 @@ pub fn reset_server_stats(server: &mut Server) {
 }
 
 /// Moves the errors a command replied into `INFO errorstats`.
-fn update_error_stats(server: &mut Server, c: &mut Client) {
+pub(crate) fn update_error_stats(server: &mut Server, c: &mut Client) {
     for code in c.pending_errors.drain(..) {
         server.stat_total_error_replies += 1;
         *server.errors.entry(code).or_insert(0) += 1;

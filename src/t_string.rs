@@ -15,8 +15,10 @@
 
 use std::borrow::Cow;
 
+use crate::config::{NOTIFY_GENERIC, NOTIFY_STRING};
 use crate::db::SetCond;
 use crate::networking::Client;
+use crate::notify::notify_keyspace_event;
 use crate::object::{ObjType, RObj, Value};
 use crate::server::{must_obey_client, Server};
 use crate::util::{
@@ -249,8 +251,10 @@ fn set_generic_command(
         return;
     }
     server.dirty += 1;
+    notify_keyspace_event(server, NOTIFY_STRING, "set", &c.argv[1], db);
     if expire.is_some() {
         server.set_expire(db, &c.argv[1], milliseconds);
+        notify_keyspace_event(server, NOTIFY_GENERIC, "expire", &c.argv[1], db);
     }
     if flags & OBJ_SET_GET == 0 {
         c.add_reply(replies.ok);
@@ -323,11 +327,17 @@ pub fn getex_command(server: &mut Server, c: &mut Client) {
     if flags & (OBJ_PXAT | OBJ_EXAT) != 0 && check_already_expired(server, milliseconds) {
         // An absolute time already past: the key goes now.
         server.db_delete(db, &c.argv[1]);
+        server.signal_modified_key(db, &c.argv[1]);
+        notify_keyspace_event(server, NOTIFY_GENERIC, "del", &c.argv[1], db);
         server.dirty += 1;
     } else if expire.is_some() {
         server.set_expire(db, &c.argv[1], milliseconds);
+        server.signal_modified_key(db, &c.argv[1]);
+        notify_keyspace_event(server, NOTIFY_GENERIC, "expire", &c.argv[1], db);
         server.dirty += 1;
     } else if flags & OBJ_PERSIST != 0 && server.remove_expire(db, &c.argv[1]) {
+        server.signal_modified_key(db, &c.argv[1]);
+        notify_keyspace_event(server, NOTIFY_GENERIC, "persist", &c.argv[1], db);
         server.dirty += 1;
     }
 }
@@ -344,6 +354,8 @@ pub fn getdel_command(server: &mut Server, c: &mut Client) {
         return;
     }
     if server.db_delete(c.db, &c.argv[1]) {
+        server.signal_modified_key(c.db, &c.argv[1]);
+        notify_keyspace_event(server, NOTIFY_GENERIC, "del", &c.argv[1], c.db);
         server.dirty += 1;
     }
 }
@@ -355,6 +367,7 @@ pub fn getset_command(server: &mut Server, c: &mut Client) {
     }
     let val = try_object_encoding_arg(&c.argv[2]);
     server.set_key(c.db, &c.argv[1], val, false);
+    notify_keyspace_event(server, NOTIFY_STRING, "set", &c.argv[1], c.db);
     server.dirty += 1;
 }
 
@@ -406,6 +419,8 @@ pub fn setrange_command(server: &mut Server, c: &mut Client) {
     }
     s[offset..end].copy_from_slice(&c.argv[3]);
     let len = s.len();
+    server.signal_modified_key(db, &c.argv[1]);
+    notify_keyspace_event(server, NOTIFY_STRING, "setrange", &c.argv[1], db);
     server.dirty += 1;
     c.add_reply_long_long(len as i64);
 }
@@ -493,6 +508,7 @@ fn mset_generic_command(server: &mut Server, c: &mut Client, nx: bool) {
     for j in (1..c.argv.len()).step_by(2) {
         let val = try_object_encoding_arg(&c.argv[j + 1]);
         server.set_key(db, &c.argv[j], val, false);
+        notify_keyspace_event(server, NOTIFY_STRING, "set", &c.argv[j], db);
     }
     server.dirty += ((c.argv.len() - 1) / 2) as u64;
     c.add_reply(if nx { b":1\r\n" } else { b"+OK\r\n" });
@@ -538,6 +554,8 @@ fn incr_decr_command(server: &mut Server, c: &mut Client, incr: i64) {
             new
         }
     };
+    server.signal_modified_key(db, &c.argv[1]);
+    notify_keyspace_event(server, NOTIFY_STRING, "incrby", &c.argv[1], db);
     server.dirty += 1;
     c.add_reply_long_long(new);
 }
@@ -613,6 +631,8 @@ pub fn incrbyfloat_command(server: &mut Server, c: &mut Client) {
         Some(o) => o.value = new.value,
         None => server.db_add(db, &c.argv[1], new),
     }
+    server.signal_modified_key(db, &c.argv[1]);
+    notify_keyspace_event(server, NOTIFY_STRING, "incrbyfloat", &c.argv[1], db);
     server.dirty += 1;
     c.add_reply_bulk(&text);
 }
@@ -649,6 +669,8 @@ pub fn append_command(server: &mut Server, c: &mut Client) {
             s.len()
         }
     };
+    server.signal_modified_key(db, &c.argv[1]);
+    notify_keyspace_event(server, NOTIFY_STRING, "append", &c.argv[1], db);
     server.dirty += 1;
     c.add_reply_long_long(totlen as i64);
 }

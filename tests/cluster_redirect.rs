@@ -176,6 +176,35 @@ fn run(bin: &Path, port_a: u16, port_b: u16) -> Vec<String> {
     step(&mut out, "A", &mut a, &["get", "foo"]);
     step(&mut out, "A", &mut a, &["readwrite"]);
 
+    // Transactions: each command is routed when queued, then EXEC routes
+    // them together.
+    step(&mut out, "A", &mut a, &["multi"]);
+    step(&mut out, "A", &mut a, &["set", "bar", "1"]);
+    step(&mut out, "A", &mut a, &["set", "foo", "1"]);
+    step(&mut out, "A", &mut a, &["exec"]);
+    step(&mut out, "A", &mut a, &["multi"]);
+    step(&mut out, "A", &mut a, &["set", "bar", "2"]);
+    step(&mut out, "A", &mut a, &["get", "{bar}x"]);
+    step(&mut out, "A", &mut a, &["exec"]);
+    step(&mut out, "A", &mut a, &["multi"]);
+    step(&mut out, "A", &mut a, &["set", "bar", "3"]);
+    step(&mut out, "A", &mut a, &["set", "06S", "1"]);
+    step(&mut out, "A", &mut a, &["exec"]);
+    step(&mut out, "A", &mut a, &["exec"]);
+    step(&mut out, "A", &mut a, &["get", "bar"]);
+    step(&mut out, "A", &mut a, &["del", "06S"]);
+
+    // Shard channels are routed like keys.
+    let mut sub = Client::connect(port_a);
+    step(&mut out, "A", &mut sub, &["ssubscribe", "foo"]);
+    step(&mut out, "A", &mut sub, &["ssubscribe", "bar", "foo"]);
+    step(&mut out, "A", &mut sub, &["spublish", "foo", "x"]);
+    step(&mut out, "A", &mut sub, &["sunsubscribe", "foo"]);
+    step(&mut out, "A", &mut sub, &["ssubscribe", "bar", "{bar}x"]);
+    step(&mut out, "A", &mut a, &["spublish", "bar", "hello"]);
+    out.push(trim(&sub.read_reply()));
+    drop(sub);
+
     // The slot commands.
     step(&mut out, "A", &mut a, &["cluster", "keyslot", "foo"]);
     step(

@@ -611,11 +611,11 @@ pub fn cluster_redirect_client(server: &Server, c: &mut Client, route: QueryRout
     c.add_reply_error(&msg);
 }
 
-/// The cluster step of `processCommand`: whether the command must be
-/// redirected rather than run, and the error to refuse it with. Commands
-/// from our master or the AOF are always run; so are commands without
-/// keys (but for EXEC, which carries its transaction's keys).
-pub fn cluster_redirect_error(server: &Server, c: &Client, cmd: usize) -> Option<String> {
+/// The route of the client's current command `cmd` (a transaction's
+/// queued commands for EXEC), or None when it runs here without asking:
+/// commands from our master or the AOF, commands without keys, EXEC
+/// outside MULTI.
+pub fn route_command(server: &Server, c: &Client, cmd: usize) -> Option<QueryRoute> {
     if must_obey_client(c) {
         return None;
     }
@@ -624,17 +624,48 @@ pub fn cluster_redirect_error(server: &Server, c: &Client, cmd: usize) -> Option
     if entry.flags & CMD_MOVABLE_KEYS == 0 && entry.key_specs.is_empty() && !is_exec {
         return None;
     }
-    // EXEC outside MULTI just fails; a transaction's queued commands are
-    // routed together once MULTI exists (multi.rs).
-    if is_exec {
-        return None;
-    }
-    let route = get_node_by_query(server, c.flags, cmd, &[(cmd, &c.argv[..])], false);
+    let route = if is_exec {
+        if c.flags & CLIENT_MULTI == 0 {
+            return None;
+        }
+        let queued: Vec<QueryCommand> = c
+            .mstate
+            .commands
+            .iter()
+            .map(|m| (m.cmd, &m.argv[..]))
+            .collect();
+        let multi_write = c.mstate.cmd_flags & CMD_WRITE != 0;
+        get_node_by_query(server, c.flags, cmd, &queued, multi_write)
+    } else {
+        get_node_by_query(server, c.flags, cmd, &[(cmd, &c.argv[..])], false)
+    };
     let myself = server.cluster.as_deref().map(|cl| cl.myself);
     if route.node.is_some() && route.node == myself {
         return None;
     }
-    Some(cluster_redirect_message(server, route))
+    Some(route)
+}
+
+/// The cluster step of `processCommand`: when the command must go
+/// elsewhere, replies the redirection, counts a rejected call and returns
+/// true. A command refused while queueing dooms its transaction; a
+/// refused EXEC discards it (and answers the redirection itself, not
+/// EXECABORT).
+pub fn cluster_redirect_if_needed(server: &mut Server, c: &mut Client, cmd: usize) -> bool {
+    let Some(route) = route_command(server, c, cmd) else {
+        return false;
+    };
+    if c.flags & CLIENT_MULTI != 0 && crate::multi::is_exec(server, c) {
+        crate::multi::discard_transaction(server, c);
+    } else {
+        crate::multi::flag_transaction(c);
+    }
+    cluster_redirect_client(server, c, route);
+    if let Some(e) = server.commands.list.get_mut(cmd) {
+        e.stats.rejected_calls += 1;
+    }
+    crate::server::update_error_stats(server, c);
+    true
 }
 
 #[cfg(test)]
@@ -697,7 +728,7 @@ mod tests {
         let mut c = Client::new(1, None, 0);
         c.flags = flags;
         c.argv.set(argv);
-        cluster_redirect_error(s, &c, cmd)
+        route_command(s, &c, cmd).map(|r| cluster_redirect_message(s, r))
     }
 
     fn cl(s: &mut Server) -> &mut ClusterState {

@@ -737,8 +737,7 @@ pub fn hello_command(server: &mut Server, c: &mut Client) {
 }
 
 /// `clearClientConnectionState`: what RESET puts back as on a new
-/// connection. Transactions and subscriptions are dropped by their own
-/// modules once they exist.
+/// connection.
 fn clear_client_connection_state(server: &mut Server, c: &mut Client) {
     if c.flags & CLIENT_MONITOR != 0 {
         server.repl.monitors.retain(|&s| s != c.slot);
@@ -747,6 +746,8 @@ fn clear_client_connection_state(server: &mut Server, c: &mut Client) {
     c.db = 0;
     c.resp = 2;
     c.authenticated = crate::acl::default_user_nopass(server);
+    crate::multi::discard_transaction(server, c);
+    crate::pubsub::pubsub_unsubscribe_all(server, c);
     c.name = None;
     c.flags &= !(CLIENT_ASKING
         | CLIENT_READONLY

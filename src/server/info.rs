@@ -255,6 +255,8 @@ pub fn client_memory_usage(c: &Client) -> usize {
         + c.buf.capacity()
         + c.argv_len_sum
         + c.argv.len() * std::mem::size_of::<Vec<u8>>()
+        + crate::multi::multi_state_mem_overhead(c)
+        + crate::pubsub::pubsub_mem_overhead(c)
 }
 
 /// `fillPercentileDistributionLatencies`.
@@ -498,9 +500,9 @@ pub fn gen_redis_info_string(
             "current_eviction_exceeded_time" => 0,
             "keyspace_hits" => server.stat_keyspace_hits,
             "keyspace_misses" => server.stat_keyspace_misses,
-            "pubsub_channels" => 0,
-            "pubsub_patterns" => 0,
-            "pubsubshard_channels" => 0,
+            "pubsub_channels" => server.pubsub.channels_count(),
+            "pubsub_patterns" => server.pubsub.patterns_count(),
+            "pubsubshard_channels" => server.pubsub.shard_channels_count(),
             "latest_fork_usec" => 0,
             "total_forks" => 0,
             "migrate_cached_sockets" => 0,
