@@ -469,16 +469,6 @@ pub static COMMAND_TABLE: &[RedisCommand] = &[
     cmd("debug", debug::debug_command, -2, CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_PROTECTED, NOKEYS, "server"),
     // ---- end of introspection ----
 
-    // ---- cluster (cluster.c) ----
-    container("cluster", -2, 0, "cluster", CLUSTER_SUBCOMMANDS),
-    // ---- end of cluster ----
-
-    // ---- cluster redirection (cluster.c) ----
-    cmd("asking", crate::cluster::redirect::asking_command, 1, CMD_FAST, NOKEYS, "cluster"),
-    cmd("readonly", crate::cluster::redirect::readonly_command, 1, CMD_FAST | CMD_LOADING | CMD_STALE, NOKEYS, "cluster"),
-    cmd("readwrite", crate::cluster::redirect::readwrite_command, 1, CMD_FAST | CMD_LOADING | CMD_STALE, NOKEYS, "cluster"),
-    // ---- end of cluster redirection ----
-
     // ---- transactions and pub/sub (multi.c, pubsub.c) ----
     cmd("multi", multi::multi_command, 1, TX_FLAGS | CMD_ALLOW_BUSY, NOKEYS, "transactions"),
     cmd("exec", multi::exec_command, 1, CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_SKIP_SLOWLOG, NOKEYS, "transactions"),
@@ -502,7 +492,28 @@ pub static COMMAND_TABLE: &[RedisCommand] = &[
         cmd("shardnumsub", pubsub::pubsub_command, -2, PUBSUB_INTRO, NOKEYS, "pubsub"),
     ]),
     // ---- end of transactions and pub/sub ----
+
+    // ---- cluster (cluster.c) ----
+    container("cluster", -2, 0, "cluster", CLUSTER_SUBCOMMANDS),
+    // ---- end of cluster ----
+
+    // ---- cluster redirection (cluster.c) ----
+    cmd("asking", crate::cluster::redirect::asking_command, 1, CMD_FAST, NOKEYS, "cluster"),
+    cmd("readonly", crate::cluster::redirect::readonly_command, 1, CMD_FAST | CMD_LOADING | CMD_STALE, NOKEYS, "cluster"),
+    cmd("readwrite", crate::cluster::redirect::readwrite_command, 1, CMD_FAST | CMD_LOADING | CMD_STALE, NOKEYS, "cluster"),
+    // ---- end of cluster redirection ----
 ];
+
+/// The flags MULTI, DISCARD, WATCH and UNWATCH share.
+const TX_FLAGS: u64 = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST;
+/// The flags of the (un)subscribe commands.
+const SUB_FLAGS: u64 = CMD_PUBSUB | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE;
+const PUBLISH_FLAGS: u64 = CMD_PUBSUB | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_MAY_REPLICATE;
+/// The PUBSUB introspection subcommands.
+const PUBSUB_INTRO: u64 = CMD_PUBSUB | CMD_LOADING | CMD_STALE;
+/// Shard channel names: routed like keys, but not keys.
+const NOT_KEY_ALL: &[KeySpec] = &[ks(CMD_KEY_NOT_KEY, 1, -1, 1)];
+use crate::{multi, pubsub};
 
 /// CLUSTER subcommands (cluster.c): one handler, as `clusterCommand`.
 #[rustfmt::skip]
@@ -538,17 +549,6 @@ static CLUSTER_SUBCOMMANDS: &[RedisCommand] = &[
 /// The flags of the CLUSTER subcommands that change the configuration.
 const CLUSTER_ADMIN: u64 = CMD_NO_ASYNC_LOADING | CMD_ADMIN | CMD_STALE;
 use crate::cluster::command as clu;
-
-/// The flags MULTI, DISCARD, WATCH and UNWATCH share.
-const TX_FLAGS: u64 = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_FAST;
-/// The flags of the (un)subscribe commands.
-const SUB_FLAGS: u64 = CMD_PUBSUB | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE;
-const PUBLISH_FLAGS: u64 = CMD_PUBSUB | CMD_LOADING | CMD_STALE | CMD_FAST | CMD_MAY_REPLICATE;
-/// The PUBSUB introspection subcommands.
-const PUBSUB_INTRO: u64 = CMD_PUBSUB | CMD_LOADING | CMD_STALE;
-/// Shard channel names: routed like keys, but not keys.
-const NOT_KEY_ALL: &[KeySpec] = &[ks(CMD_KEY_NOT_KEY, 1, -1, 1)];
-use crate::{multi, pubsub};
 
 use crate::config::command as cfg;
 

@@ -728,7 +728,7 @@ standard_configs! {
         /// Skip AOF fsyncs while a background save or rewrite runs.
         "no-appendfsync-on-rewrite", None, MODIFIABLE_CONFIG, Bool(), no_appendfsync_on_rewrite: bool = false, None, None, todo;
         /// Refuse queries when some hash slot is not served.
-        "cluster-require-full-coverage", None, MODIFIABLE_CONFIG, Bool(), cluster_require_full_coverage: bool = true, None, None, todo;
+        "cluster-require-full-coverage", None, MODIFIABLE_CONFIG, Bool(), cluster_require_full_coverage: bool = true, None, None, live;
         /// fsync every 4 MB while writing an RDB.
         "rdb-save-incremental-fsync", None, MODIFIABLE_CONFIG, Bool(), rdb_save_incremental_fsync: bool = true, None, None, todo;
         /// Load a truncated AOF tail instead of refusing to start.
@@ -738,7 +738,7 @@ standard_configs! {
         /// Write timestamp annotations into the AOF.
         "aof-timestamp-enabled", None, MODIFIABLE_CONFIG, Bool(), aof_timestamp_enabled: bool = false, None, None, todo;
         /// Never start an automatic failover from this replica.
-        "cluster-replica-no-failover", Some("cluster-slave-no-failover"), MODIFIABLE_CONFIG, Bool(), cluster_replica_no_failover: bool = false, None, ClusterFlags, todo;
+        "cluster-replica-no-failover", Some("cluster-slave-no-failover"), MODIFIABLE_CONFIG, Bool(), cluster_replica_no_failover: bool = false, None, ClusterFlags, live;
         /// Flush the old dataset asynchronously on a full sync.
         "replica-lazy-flush", Some("slave-lazy-flush"), MODIFIABLE_CONFIG, Bool(), replica_lazy_flush: bool = false, None, None, todo;
         /// Answer queries with possibly stale data while the link is down.
@@ -754,13 +754,13 @@ standard_configs! {
         /// Also log to syslog.
         "syslog-enabled", None, IMMUTABLE_CONFIG, Bool(), syslog_enabled: bool = false, None, None, todo;
         /// Run as a cluster node.
-        "cluster-enabled", None, IMMUTABLE_CONFIG, Bool(), cluster_enabled: bool = false, None, None, todo;
+        "cluster-enabled", None, IMMUTABLE_CONFIG, Bool(), cluster_enabled: bool = false, None, None, live;
         /// Log every write to the append only file.
         "appendonly", None, MODIFIABLE_CONFIG | DENY_LOADING_CONFIG, Bool(), appendonly: bool = false, None, Appendonly, todo;
         /// Serve reads while the cluster is down.
         "cluster-allow-reads-when-down", None, MODIFIABLE_CONFIG, Bool(), cluster_allow_reads_when_down: bool = false, None, None, live;
         /// Serve sharded pub/sub while the cluster is down.
-        "cluster-allow-pubsubshard-when-down", None, MODIFIABLE_CONFIG, Bool(), cluster_allow_pubsubshard_when_down: bool = true, None, None, todo;
+        "cluster-allow-pubsubshard-when-down", None, MODIFIABLE_CONFIG, Bool(), cluster_allow_pubsubshard_when_down: bool = true, None, None, live;
         /// Write a crash report on fatal signals.
         "crash-log-enabled", None, MODIFIABLE_CONFIG, Bool(), crash_log_enabled: bool = true, None, SighandlerEnabled, live;
         /// Run a memory test after a crash.
@@ -770,7 +770,7 @@ standard_configs! {
         /// Turn transparent huge pages off for this process.
         "disable-thp", None, IMMUTABLE_CONFIG, Bool(), disable_thp: bool = true, None, None, todo;
         /// Let replicas move to orphaned masters.
-        "cluster-allow-replica-migration", None, MODIFIABLE_CONFIG, Bool(), cluster_allow_replica_migration: bool = true, None, None, todo;
+        "cluster-allow-replica-migration", None, MODIFIABLE_CONFIG, Bool(), cluster_allow_replica_migration: bool = true, None, None, live;
         /// Show this replica to Sentinel.
         "replica-announced", None, MODIFIABLE_CONFIG, Bool(), replica_announced: bool = true, None, None, todo;
         /// Keep per-command latency histograms.
@@ -792,11 +792,11 @@ standard_configs! {
         /// ACL user used to authenticate to the master.
         "masteruser", None, MODIFIABLE_CONFIG | SENSITIVE_CONFIG, OptStr(), masteruser: Option<String> = None, None, None, todo;
         /// IP announced on the cluster bus.
-        "cluster-announce-ip", None, MODIFIABLE_CONFIG, OptStr(), cluster_announce_ip: Option<String> = None, None, ClusterIp, todo;
+        "cluster-announce-ip", None, MODIFIABLE_CONFIG, OptStr(), cluster_announce_ip: Option<String> = None, None, ClusterIp, live;
         /// Where the node keeps its cluster state.
-        "cluster-config-file", None, IMMUTABLE_CONFIG, Str(), cluster_config_file: String = "nodes.conf", None, None, todo;
+        "cluster-config-file", None, IMMUTABLE_CONFIG, Str(), cluster_config_file: String = "nodes.conf", None, None, live;
         /// Hostname announced on the cluster bus.
-        "cluster-announce-hostname", None, MODIFIABLE_CONFIG, OptStr(), cluster_announce_hostname: Option<String> = None, Some(is_valid_announced_hostname), ClusterHostname, todo;
+        "cluster-announce-hostname", None, MODIFIABLE_CONFIG, OptStr(), cluster_announce_hostname: Option<String> = None, Some(is_valid_announced_hostname), ClusterHostname, live;
         /// Program name in syslog lines.
         "syslog-ident", None, IMMUTABLE_CONFIG, Str(), syslog_ident: String = "redis", None, None, todo;
         /// RDB file name, inside `dir`.
@@ -904,13 +904,13 @@ standard_configs! {
         /// listen() backlog.
         "tcp-backlog", None, IMMUTABLE_CONFIG, Int(0, INT_MAX, INTEGER_CONFIG), tcp_backlog: i64 = 511, None, None, live;
         /// Cluster bus port; 0 means port + 10000.
-        "cluster-port", None, IMMUTABLE_CONFIG, Int(0, 65535, INTEGER_CONFIG), cluster_port: i64 = 0, None, None, todo;
+        "cluster-port", None, IMMUTABLE_CONFIG, Int(0, 65535, INTEGER_CONFIG), cluster_port: i64 = 0, None, None, live;
         /// Announced bus port; 0 means the real one.
-        "cluster-announce-bus-port", None, MODIFIABLE_CONFIG, Int(0, 65535, INTEGER_CONFIG), cluster_announce_bus_port: i64 = 0, None, ClusterAnnouncedPort, todo;
+        "cluster-announce-bus-port", None, MODIFIABLE_CONFIG, Int(0, 65535, INTEGER_CONFIG), cluster_announce_bus_port: i64 = 0, None, ClusterAnnouncedPort, live;
         /// Announced client port; 0 means the real one.
-        "cluster-announce-port", None, MODIFIABLE_CONFIG, Int(0, 65535, INTEGER_CONFIG), cluster_announce_port: i64 = 0, None, ClusterAnnouncedPort, todo;
+        "cluster-announce-port", None, MODIFIABLE_CONFIG, Int(0, 65535, INTEGER_CONFIG), cluster_announce_port: i64 = 0, None, ClusterAnnouncedPort, live;
         /// Announced TLS client port; 0 means the real one.
-        "cluster-announce-tls-port", None, MODIFIABLE_CONFIG, Int(0, 65535, INTEGER_CONFIG), cluster_announce_tls_port: i64 = 0, None, ClusterAnnouncedPort, todo;
+        "cluster-announce-tls-port", None, MODIFIABLE_CONFIG, Int(0, 65535, INTEGER_CONFIG), cluster_announce_tls_port: i64 = 0, None, ClusterAnnouncedPort, live;
         /// Replication timeout, seconds.
         "repl-timeout", None, MODIFIABLE_CONFIG, Int(1, INT_MAX, INTEGER_CONFIG), repl_timeout: i64 = 60, None, None, todo;
         /// Seconds between master PINGs to replicas.
@@ -956,7 +956,7 @@ standard_configs! {
         /// Milliseconds a script/function may run before BUSY replies.
         "busy-reply-threshold", Some("lua-time-limit"), MODIFIABLE_CONFIG, Int(0, LONG_MAX, INTEGER_CONFIG), busy_reply_threshold: i64 = 5000, None, None, todo;
         /// Milliseconds without reply before a node is suspected down.
-        "cluster-node-timeout", None, MODIFIABLE_CONFIG, Int(0, LLONG_MAX, INTEGER_CONFIG), cluster_node_timeout: i64 = 15000, None, None, todo;
+        "cluster-node-timeout", None, MODIFIABLE_CONFIG, Int(0, LLONG_MAX, INTEGER_CONFIG), cluster_node_timeout: i64 = 15000, None, None, live;
         /// Microseconds above which a command is slow-logged; -1 off.
         "slowlog-log-slower-than", None, MODIFIABLE_CONFIG, Int(-1, LLONG_MAX, INTEGER_CONFIG), slowlog_log_slower_than: i64 = 10000, None, None, live;
         /// Milliseconds above which an event is latency-logged; 0 off.
@@ -972,7 +972,7 @@ standard_configs! {
         /// Memory limit; 0 none.
         "maxmemory", None, MODIFIABLE_CONFIG, UInt(0, ULLONG_MAX, MEMORY_CONFIG), maxmemory: u64 = 0, None, Maxmemory, todo;
         /// Send buffer limit of a cluster link; 0 none.
-        "cluster-link-sendbuf-limit", None, MODIFIABLE_CONFIG, UInt(0, ULLONG_MAX, MEMORY_CONFIG), cluster_link_sendbuf_limit: u64 = 0, None, None, todo;
+        "cluster-link-sendbuf-limit", None, MODIFIABLE_CONFIG, UInt(0, ULLONG_MAX, MEMORY_CONFIG), cluster_link_sendbuf_limit: u64 = 0, None, None, live;
 
         /* Size_t configs */
         /// Hash fields kept as a listpack.

@@ -335,6 +335,38 @@ const DEBUG_HELP: &[&str] = &[
     "    Kills the link based on the direction to/from (both) with the provided node.",
 ];
 
+/// DEBUG CLUSTERLINK KILL <to|from|all> <node-id>
+fn debug_clusterlink_kill(server: &mut Server, c: &mut Client) {
+    let Some(cl) = server.cluster.as_deref_mut() else {
+        c.add_reply_error("Debug option only available for cluster mode enabled setup!");
+        return;
+    };
+    let Some(n) = cl.lookup_node(&c.argv[4]) else {
+        c.add_reply_error(&format!(
+            "Unknown node {}",
+            String::from_utf8_lossy(&c.argv[4])
+        ));
+        return;
+    };
+    let (to, from) = (cl.nodes[n].link, cl.nodes[n].inbound_link);
+    let links = match &c.argv[3].to_ascii_lowercase()[..] {
+        b"from" => [from, None],
+        b"to" => [to, None],
+        b"all" => [to, from],
+        _ => {
+            c.add_reply_error(&format!(
+                "Unknown direction {}",
+                String::from_utf8_lossy(&c.argv[3])
+            ));
+            return;
+        }
+    };
+    for l in links.into_iter().flatten() {
+        cl.free_cluster_link(&mut server.el, l);
+    }
+    c.add_reply_ok();
+}
+
 /// DEBUG <subcommand> [<arg> ...]
 ///
 /// The subcommands that need parts not ported yet (RELOAD, LOADAOF,
@@ -384,6 +416,19 @@ pub fn debug_command(server: &mut Server, c: &mut Client) {
                 std::thread::sleep(std::time::Duration::from_micros(us as u64));
             }
             c.add_reply_ok();
+        }
+        (b"drop-cluster-packet-filter", 3) => {
+            let Some(t) = crate::util::string2ll(&c.argv[2]) else {
+                c.add_reply_error("value is not an integer or out of range");
+                return;
+            };
+            if let Some(cl) = server.cluster.as_deref_mut() {
+                cl.drop_packet_filter = t;
+            }
+            c.add_reply_ok();
+        }
+        (b"clusterlink", 5) if c.argv[2].eq_ignore_ascii_case(b"kill") => {
+            debug_clusterlink_kill(server, c)
         }
         (b"set-active-expire", 3) => {
             server.active_expire_enabled = atoi(&c.argv[2]) != 0;

@@ -640,6 +640,11 @@ pub fn publish_command(server: &mut Server, c: &mut Client) {
     let ch = std::mem::take(&mut c.argv[1]);
     let msg = std::mem::take(&mut c.argv[2]);
     let receivers = publish_internal(server, Some(c), &ch, &msg, Kind::Global);
+    // In cluster mode the other nodes deliver it too
+    // (`pubsubPublishMessageAndPropagateToCluster`).
+    if server.cluster.is_some() {
+        crate::cluster::gossip::cluster_propagate_publish(server, &ch, &msg, false);
+    }
     c.argv[1] = ch;
     c.argv[2] = msg;
     c.add_reply_long_long(receivers as i64);
@@ -650,6 +655,11 @@ pub fn spublish_command(server: &mut Server, c: &mut Client) {
     let ch = std::mem::take(&mut c.argv[1]);
     let msg = std::mem::take(&mut c.argv[2]);
     let receivers = publish_internal(server, Some(c), &ch, &msg, Kind::Shard);
+    // In cluster mode the other nodes deliver it too
+    // (`pubsubPublishMessageAndPropagateToCluster`).
+    if server.cluster.is_some() {
+        crate::cluster::gossip::cluster_propagate_publish(server, &ch, &msg, true);
+    }
     c.argv[1] = ch;
     c.argv[2] = msg;
     c.add_reply_long_long(receivers as i64);

@@ -94,7 +94,7 @@ fn check_slot_assignments_or_reply(
     start: usize,
     end: usize,
 ) -> bool {
-    for slot in start..=end {
+    for (slot, count) in slots.iter_mut().enumerate().take(end + 1).skip(start) {
         if del && cl.slots[slot].is_none() {
             c.add_reply_error(&format!("Slot {slot} is already unassigned"));
             return false;
@@ -102,8 +102,8 @@ fn check_slot_assignments_or_reply(
             c.add_reply_error(&format!("Slot {slot} is already busy"));
             return false;
         }
-        slots[slot] += 1;
-        if slots[slot] == 2 {
+        *count += 1;
+        if *count == 2 {
             c.add_reply_error(&format!("Slot {slot} specified multiple times"));
             return false;
         }
@@ -471,7 +471,7 @@ pub fn cluster_command(server: &mut Server, c: &mut Client) {
         (b"slots", 2) => cluster_reply_multi_bulk_slots(server, c),
         (b"shards", 2) => cluster_reply_shards(server, c),
         (b"flushslots", 2) => {
-            if server.dbs.first().is_some_and(|db| db.dict.len() != 0) {
+            if server.dbs.first().is_some_and(|db| !db.dict.is_empty()) {
                 c.add_reply_error("DB must be empty to perform CLUSTER FLUSHSLOTS.");
                 return;
             }

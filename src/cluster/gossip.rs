@@ -1064,7 +1064,7 @@ pub fn cluster_process_packet(server: &mut Server, link: LinkId, pkt: &[u8]) -> 
                 return true;
             }
             if let ClusterMsgData::Publish { channel, message } = &msg.data {
-                deliver_publish(
+                crate::pubsub::pubsub_publish_message(
                     server,
                     channel,
                     message,
@@ -1175,7 +1175,3 @@ fn cluster_process_ping_ext(
         n.hostname = hostname.unwrap_or_default();
     }
 }
-
-/// Hands a PUBLISH received over the bus to the local subscribers
-/// (`pubsubPublishMessage`); a no-op until pub/sub is merged.
-fn deliver_publish(_server: &mut Server, _channel: &[u8], _message: &[u8], _sharded: bool) {}

@@ -97,6 +97,22 @@ pub fn apply_config_hook(server: &mut Server, hook: ApplyHook) -> Result<(), Str
             }
             Ok(())
         }
+        ApplyHook::ClusterFlags => {
+            crate::cluster::init::cluster_update_myself_flags(server);
+            Ok(())
+        }
+        ApplyHook::ClusterAnnouncedPort => {
+            crate::cluster::init::cluster_update_myself_announced_ports(server);
+            Ok(())
+        }
+        ApplyHook::ClusterIp => {
+            crate::cluster::init::cluster_update_myself_ip(server);
+            Ok(())
+        }
+        ApplyHook::ClusterHostname => {
+            crate::cluster::init::cluster_update_myself_hostname(server);
+            Ok(())
+        }
         // Read where they are used (the cron period, AUTH, the accept path,
         // the working directory already changed by the set itself).
         _ => Ok(()),

@@ -350,7 +350,7 @@ pub fn gen_redis_info_string(
             .unwrap_or(0);
         fields!(info,
             "connected_clients" => server.clients.len(),
-            "cluster_connections" => 0,
+            "cluster_connections" => server.cluster.as_deref().map_or(0, |cl| (cl.nodes.len() - 1) * 2),
             "maxclients" => server.config.maxclients,
             "client_recent_max_input_buffer" => maxin,
             "client_recent_max_output_buffer" => maxout,
@@ -531,8 +531,27 @@ pub fn gen_redis_info_string(
     if want("replication") {
         section(&mut info, &mut sections, "Replication");
         let r = &server.repl;
+        // A cluster replica (CLUSTER REPLICATE) is one in INFO too; the
+        // link to its master comes with replication, so it stays down.
+        let cluster_master = server.cluster.as_deref().and_then(|cl| {
+            let me = cl.me();
+            me.slaveof
+                .filter(|_| me.is_slave())
+                .and_then(|m| cl.nodes.get(m))
+                .map(|m| (m.ip.clone(), m.port))
+        });
+        if let Some((host, port)) = &cluster_master {
+            fields!(info,
+                "role" => "slave",
+                "master_host" => host,
+                "master_port" => port,
+                "master_link_status" => "down",
+            );
+        }
+        if cluster_master.is_none() {
+            fields!(info, "role" => "master");
+        }
         fields!(info,
-            "role" => "master",
             "connected_slaves" => 0,
             "master_failover_state" => "no-failover",
             "master_replid" => &r.replid,
