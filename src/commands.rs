@@ -164,6 +164,20 @@ const fn ks(flags: u64, index: i32, lastkey: i32, keystep: i32) -> KeySpec {
     }
 }
 
+/// The spec of commands whose argument `index` counts the keys that follow
+/// it (LMPOP, ZUNION...).
+const fn keynum(flags: u64, index: i32) -> KeySpec {
+    KeySpec {
+        flags,
+        begin_search: BeginSearch::Index(index),
+        find_keys: FindKeys::Keynum {
+            keynumidx: 0,
+            firstkey: 1,
+            keystep: 1,
+        },
+    }
+}
+
 /// A command-specific key finder (`getkeys_proc`) for commands whose specs
 /// cannot tell everything (variable flags): key positions in `argv` with
 /// their flags.
@@ -261,6 +275,14 @@ const RW_UPDATE: &[KeySpec] = &[ks(CMD_KEY_RW | CMD_KEY_UPDATE, 1, 0, 1)];
 const RW_ACCESS_UPDATE: &[KeySpec] = &[ks(CMD_KEY_RW | CMD_KEY_ACCESS | CMD_KEY_UPDATE, 1, 0, 1)];
 const OW_UPDATE: &[KeySpec] = &[ks(CMD_KEY_OW | CMD_KEY_UPDATE, 1, 0, 1)];
 const RM_DELETE_ALL: &[KeySpec] = &[ks(CMD_KEY_RM | CMD_KEY_DELETE, 1, -1, 1)];
+const LIST_INSERT: &[KeySpec] = &[ks(CMD_KEY_RW | CMD_KEY_INSERT, 1, 0, 1)];
+const LIST_DELETE: &[KeySpec] = &[ks(CMD_KEY_RW | CMD_KEY_DELETE, 1, 0, 1)];
+const LIST_POP: &[KeySpec] = &[ks(CMD_KEY_RW | CMD_KEY_ACCESS | CMD_KEY_DELETE, 1, 0, 1)];
+const LIST_BPOP: &[KeySpec] = &[ks(CMD_KEY_RW | CMD_KEY_ACCESS | CMD_KEY_DELETE, 1, -2, 1)];
+const LIST_MOVE: &[KeySpec] = &[
+    ks(CMD_KEY_RW | CMD_KEY_ACCESS | CMD_KEY_DELETE, 1, 0, 1),
+    ks(CMD_KEY_RW | CMD_KEY_INSERT, 2, 0, 1),
+];
 
 // Command tips.
 const NONDET: &[&str] = &["nondeterministic_output"];
@@ -284,7 +306,9 @@ const LATENCY_FLAGS: u64 = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE;
 
 use crate::networking::client_cmd as cc;
 use crate::server::{command as srvcmd, info};
-use crate::{acl, bitops, db, debug, expire, object, server as srv, t_string};
+use crate::{
+    acl, bitops, db, debug, expire, object, server as srv, t_hash, t_list, t_set, t_string,
+};
 
 /// The flags most CLIENT subcommands share.
 const CLIENT_FLAGS: u64 = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_SENTINEL;
@@ -395,6 +419,69 @@ pub static COMMAND_TABLE: &[RedisCommand] = &[
     cmd("bitpos", bitops::bitpos_command, -3, CMD_READONLY, RO_ACCESS, "bitmap"),
     cmd("bitop", bitops::bitop_command, -4, CMD_WRITE | CMD_DENYOOM, &[ks(CMD_KEY_OW | CMD_KEY_UPDATE, 2, 0, 1), ks(CMD_KEY_RO | CMD_KEY_ACCESS, 3, -1, 1)], "bitmap"),
     // ---- end of bitmap ----
+
+    // ---- list (t_list.c) ----
+    cmd("lpush", t_list::lpush_command, -3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, LIST_INSERT, "list"),
+    cmd("rpush", t_list::rpush_command, -3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, LIST_INSERT, "list"),
+    cmd("lpushx", t_list::lpushx_command, -3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, LIST_INSERT, "list"),
+    cmd("rpushx", t_list::rpushx_command, -3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, LIST_INSERT, "list"),
+    cmd("linsert", t_list::linsert_command, 5, CMD_WRITE | CMD_DENYOOM, LIST_INSERT, "list"),
+    cmd("rpop", t_list::rpop_command, -2, CMD_WRITE | CMD_FAST, LIST_POP, "list"),
+    cmd("lpop", t_list::lpop_command, -2, CMD_WRITE | CMD_FAST, LIST_POP, "list"),
+    cmd("lmpop", t_list::lmpop_command, -4, CMD_WRITE, &[keynum(CMD_KEY_RW | CMD_KEY_ACCESS | CMD_KEY_DELETE, 1)], "list"),
+    cmd("brpop", t_list::brpop_command, -3, CMD_WRITE | CMD_NOSCRIPT | CMD_BLOCKING, LIST_BPOP, "list"),
+    cmd("brpoplpush", t_list::brpoplpush_command, 4, CMD_WRITE | CMD_DENYOOM | CMD_NOSCRIPT | CMD_BLOCKING, LIST_MOVE, "list"),
+    cmd("blmove", t_list::blmove_command, 6, CMD_WRITE | CMD_DENYOOM | CMD_NOSCRIPT | CMD_BLOCKING, LIST_MOVE, "list"),
+    cmd("blpop", t_list::blpop_command, -3, CMD_WRITE | CMD_NOSCRIPT | CMD_BLOCKING, LIST_BPOP, "list"),
+    cmd("blmpop", t_list::blmpop_command, -5, CMD_WRITE | CMD_BLOCKING, &[keynum(CMD_KEY_RW | CMD_KEY_ACCESS | CMD_KEY_DELETE, 2)], "list"),
+    cmd("llen", t_list::llen_command, 2, CMD_READONLY | CMD_FAST, RO, "list"),
+    cmd("lindex", t_list::lindex_command, 3, CMD_READONLY, RO_ACCESS, "list"),
+    cmd("lset", t_list::lset_command, 4, CMD_WRITE | CMD_DENYOOM, RW_UPDATE, "list"),
+    cmd("lrange", t_list::lrange_command, 4, CMD_READONLY, RO_ACCESS, "list"),
+    cmd("ltrim", t_list::ltrim_command, 4, CMD_WRITE, LIST_DELETE, "list"),
+    cmd("lpos", t_list::lpos_command, -3, CMD_READONLY, RO_ACCESS, "list"),
+    cmd("lrem", t_list::lrem_command, 4, CMD_WRITE, LIST_DELETE, "list"),
+    cmd("rpoplpush", t_list::rpoplpush_command, 3, CMD_WRITE | CMD_DENYOOM, LIST_MOVE, "list"),
+    cmd("lmove", t_list::lmove_command, 5, CMD_WRITE | CMD_DENYOOM, LIST_MOVE, "list"),
+    // ---- end of list ----
+    // ---- set (t_set.c) ----
+    cmd("sadd", t_set::sadd_command, -3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, &[ks(CMD_KEY_RW | CMD_KEY_INSERT, 1, 0, 1)], "set"),
+    cmd("srem", t_set::srem_command, -3, CMD_WRITE | CMD_FAST, &[ks(CMD_KEY_RW | CMD_KEY_DELETE, 1, 0, 1)], "set"),
+    cmd("smove", t_set::smove_command, 4, CMD_WRITE | CMD_FAST, &[ks(CMD_KEY_RW | CMD_KEY_ACCESS | CMD_KEY_DELETE, 1, 0, 1), ks(CMD_KEY_RW | CMD_KEY_INSERT, 2, 0, 1)], "set"),
+    cmd("sismember", t_set::sismember_command, 3, CMD_READONLY | CMD_FAST, RO, "set"),
+    cmd("smismember", t_set::smismember_command, -3, CMD_READONLY | CMD_FAST, RO_ACCESS, "set"),
+    cmd("scard", t_set::scard_command, 2, CMD_READONLY | CMD_FAST, RO, "set"),
+    cmd("spop", t_set::spop_command, -2, CMD_WRITE | CMD_FAST, &[ks(CMD_KEY_RW | CMD_KEY_ACCESS | CMD_KEY_DELETE, 1, 0, 1)], "set").tips(NONDET),
+    cmd("srandmember", t_set::srandmember_command, -2, CMD_READONLY, RO_ACCESS, "set").tips(NONDET),
+    cmd("sinter", t_set::sinter_command, -2, CMD_READONLY, &[ks(CMD_KEY_RO | CMD_KEY_ACCESS, 1, -1, 1)], "set").tips(NONDET_ORDER),
+    cmd("sintercard", t_set::sintercard_command, -3, CMD_READONLY, &[KeySpec { flags: CMD_KEY_RO | CMD_KEY_ACCESS, begin_search: BeginSearch::Index(1), find_keys: FindKeys::Keynum { keynumidx: 0, firstkey: 1, keystep: 1 } }], "set"),
+    cmd("sinterstore", t_set::sinterstore_command, -3, CMD_WRITE | CMD_DENYOOM, &[ks(CMD_KEY_RW | CMD_KEY_UPDATE, 1, 0, 1), ks(CMD_KEY_RO | CMD_KEY_ACCESS, 2, -1, 1)], "set"),
+    cmd("smembers", t_set::sinter_command, 2, CMD_READONLY, RO_ACCESS, "set").tips(NONDET_ORDER),
+    cmd("sunion", t_set::sunion_command, -2, CMD_READONLY, &[ks(CMD_KEY_RO | CMD_KEY_ACCESS, 1, -1, 1)], "set").tips(NONDET_ORDER),
+    cmd("sunionstore", t_set::sunionstore_command, -3, CMD_WRITE | CMD_DENYOOM, &[ks(CMD_KEY_OW | CMD_KEY_UPDATE, 1, 0, 1), ks(CMD_KEY_RO | CMD_KEY_ACCESS, 2, -1, 1)], "set"),
+    cmd("sdiff", t_set::sdiff_command, -2, CMD_READONLY, &[ks(CMD_KEY_RO | CMD_KEY_ACCESS, 1, -1, 1)], "set").tips(NONDET_ORDER),
+    cmd("sdiffstore", t_set::sdiffstore_command, -3, CMD_WRITE | CMD_DENYOOM, &[ks(CMD_KEY_OW | CMD_KEY_UPDATE, 1, 0, 1), ks(CMD_KEY_RO | CMD_KEY_ACCESS, 2, -1, 1)], "set"),
+    cmd("sscan", t_set::sscan_command, -3, CMD_READONLY, RO_ACCESS, "set").tips(NONDET),
+    // ---- end of set ----
+
+    // ---- hash (t_hash.c) ----
+    cmd("hset", t_hash::hset_command, -4, CMD_WRITE | CMD_DENYOOM | CMD_FAST, RW_UPDATE, "hash"),
+    cmd("hsetnx", t_hash::hsetnx_command, 4, CMD_WRITE | CMD_DENYOOM | CMD_FAST, &[ks(CMD_KEY_RW | CMD_KEY_INSERT, 1, 0, 1)], "hash"),
+    cmd("hget", t_hash::hget_command, 3, CMD_READONLY | CMD_FAST, RO_ACCESS, "hash"),
+    cmd("hmset", t_hash::hset_command, -4, CMD_WRITE | CMD_DENYOOM | CMD_FAST, RW_UPDATE, "hash"),
+    cmd("hmget", t_hash::hmget_command, -3, CMD_READONLY | CMD_FAST, RO_ACCESS, "hash"),
+    cmd("hincrby", t_hash::hincrby_command, 4, CMD_WRITE | CMD_DENYOOM | CMD_FAST, RW_ACCESS_UPDATE, "hash"),
+    cmd("hincrbyfloat", t_hash::hincrbyfloat_command, 4, CMD_WRITE | CMD_DENYOOM | CMD_FAST, RW_ACCESS_UPDATE, "hash"),
+    cmd("hdel", t_hash::hdel_command, -3, CMD_WRITE | CMD_FAST, &[ks(CMD_KEY_RW | CMD_KEY_DELETE, 1, 0, 1)], "hash"),
+    cmd("hlen", t_hash::hlen_command, 2, CMD_READONLY | CMD_FAST, RO, "hash"),
+    cmd("hstrlen", t_hash::hstrlen_command, 3, CMD_READONLY | CMD_FAST, RO, "hash"),
+    cmd("hkeys", t_hash::hkeys_command, 2, CMD_READONLY, RO_ACCESS, "hash").tips(NONDET_ORDER),
+    cmd("hvals", t_hash::hvals_command, 2, CMD_READONLY, RO_ACCESS, "hash").tips(NONDET_ORDER),
+    cmd("hgetall", t_hash::hgetall_command, 2, CMD_READONLY, RO_ACCESS, "hash").tips(NONDET_ORDER),
+    cmd("hexists", t_hash::hexists_command, 3, CMD_READONLY | CMD_FAST, RO, "hash"),
+    cmd("hrandfield", t_hash::hrandfield_command, -2, CMD_READONLY, RO_ACCESS, "hash").tips(NONDET),
+    cmd("hscan", t_hash::hscan_command, -3, CMD_READONLY, RO_ACCESS, "hash").tips(NONDET),
+    // ---- end of hash ----
 
     // ---- server (server.c, config.c, networking.c: INFO, CONFIG, CLIENT, COMMAND...) ----
     container("config", -2, 0, "server", CONFIG_SUBCOMMANDS),

@@ -872,7 +872,7 @@ standard_configs! {
         /// How stale (in node-timeout units) a replica may be to fail over.
         "cluster-replica-validity-factor", Some("cluster-slave-validity-factor"), MODIFIABLE_CONFIG, Int(0, INT_MAX, INTEGER_CONFIG), cluster_replica_validity_factor: i64 = 10, None, None, todo;
         /// Listpack size of list nodes: >0 entries, <0 size class.
-        "list-max-listpack-size", Some("list-max-ziplist-size"), MODIFIABLE_CONFIG, Int(INT_MIN, INT_MAX, INTEGER_CONFIG), list_max_listpack_size: i64 = -2, None, None, todo;
+        "list-max-listpack-size", Some("list-max-ziplist-size"), MODIFIABLE_CONFIG, Int(INT_MIN, INT_MAX, INTEGER_CONFIG), list_max_listpack_size: i64 = -2, None, None, live;
         /// SO_KEEPALIVE interval for clients, seconds.
         "tcp-keepalive", None, MODIFIABLE_CONFIG, Int(0, INT_MAX, INTEGER_CONFIG), tcp_keepalive: i64 = 300, None, None, live;
         /// Replicas a master keeps before one may migrate away.
@@ -976,15 +976,15 @@ standard_configs! {
 
         /* Size_t configs */
         /// Hash fields kept as a listpack.
-        "hash-max-listpack-entries", Some("hash-max-ziplist-entries"), MODIFIABLE_CONFIG, UInt(0, LONG_MAX, INTEGER_CONFIG), hash_max_listpack_entries: u64 = 512, None, None, todo;
+        "hash-max-listpack-entries", Some("hash-max-ziplist-entries"), MODIFIABLE_CONFIG, UInt(0, LONG_MAX, INTEGER_CONFIG), hash_max_listpack_entries: u64 = 512, None, None, live;
         /// Integer members kept as an intset.
-        "set-max-intset-entries", None, MODIFIABLE_CONFIG, UInt(0, LONG_MAX, INTEGER_CONFIG), set_max_intset_entries: u64 = 512, None, None, todo;
+        "set-max-intset-entries", None, MODIFIABLE_CONFIG, UInt(0, LONG_MAX, INTEGER_CONFIG), set_max_intset_entries: u64 = 512, None, None, live;
         /// Sorted set members kept as a listpack.
         "zset-max-listpack-entries", Some("zset-max-ziplist-entries"), MODIFIABLE_CONFIG, UInt(0, LONG_MAX, INTEGER_CONFIG), zset_max_listpack_entries: u64 = 128, None, None, todo;
         /// Fragmentation bytes below which defrag stays idle.
         "active-defrag-ignore-bytes", None, MODIFIABLE_CONFIG, UInt(1, LLONG_MAX, MEMORY_CONFIG), active_defrag_ignore_bytes: u64 = 100 << 20, None, None, todo;
         /// Longest hash value kept in a listpack.
-        "hash-max-listpack-value", Some("hash-max-ziplist-value"), MODIFIABLE_CONFIG, UInt(0, LONG_MAX, MEMORY_CONFIG), hash_max_listpack_value: u64 = 64, None, None, todo;
+        "hash-max-listpack-value", Some("hash-max-ziplist-value"), MODIFIABLE_CONFIG, UInt(0, LONG_MAX, MEMORY_CONFIG), hash_max_listpack_value: u64 = 64, None, None, live;
         /// Bytes per stream node; 0 unlimited.
         "stream-node-max-bytes", None, MODIFIABLE_CONFIG, UInt(0, LONG_MAX, MEMORY_CONFIG), stream_node_max_bytes: u64 = 4096, None, None, todo;
         /// Longest sorted set member kept in a listpack.

@@ -121,17 +121,25 @@ impl Server {
     /// is up), with the access clock and the statistics updated unless
     /// `flags` say otherwise.
     pub fn lookup_key(&mut self, db: usize, key: &[u8], flags: u32) -> Option<&mut RObj> {
-        self.expire_if_needed(db, key);
+        // An expired key is a miss even when a client pause keeps it in
+        // the dict.
+        let expired = self.expire_if_needed(db, key);
+        let stats = flags & (LOOKUP_NOSTATS | LOOKUP_WRITE) == 0;
         // Checked apart (one more lookup, only while misses are notified)
         // so that the hot path below stays a single lookup.
         if self.config.notify_keyspace_events & NOTIFY_KEY_MISS != 0
             && flags & (LOOKUP_NONOTIFY | LOOKUP_WRITE) == 0
-            && !self.dbs[db].dict.contains_key(key)
+            && (expired || !self.dbs[db].dict.contains_key(key))
         {
             crate::notify::notify_keyspace_event(self, NOTIFY_KEY_MISS, "keymiss", key, db);
         }
+        if expired {
+            if stats {
+                self.stat_keyspace_misses += 1;
+            }
+            return None;
+        }
         let touch = flags & LOOKUP_NOTOUCH == 0;
-        let stats = flags & (LOOKUP_NOSTATS | LOOKUP_WRITE) == 0;
         // Under LFU the new clock depends on the old one, which costs a
         // second lookup; under LRU it is just the current clock.
         let new_lru = if !touch {
@@ -195,6 +203,7 @@ impl Server {
     /// `dbAdd` of a value that already lived in the keyspace (RENAME,
     /// MOVE): its access clock travels with it, as the C object does.
     fn db_add_keep_clock(&mut self, db: usize, key: &[u8], val: RObj) {
+        let t = val.obj_type();
         let d = &mut self.dbs[db];
         let replaced = d.dict.insert(Sds::new(key), val).is_some();
         if let Some(s) = &mut d.slots_to_keys {
@@ -202,6 +211,7 @@ impl Server {
                 s.add(key);
             }
         }
+        crate::blocked::signal_key_as_ready(self, db, key, t);
         crate::notify::notify_keyspace_event(self, NOTIFY_NEW, "new", key, db);
     }
 
@@ -231,7 +241,8 @@ impl Server {
         keepttl: bool,
         val: impl FnOnce() -> RObj,
     ) -> bool {
-        self.expire_if_needed(db, key);
+        // Expired but kept by a client pause: written over as if missing.
+        let expired = self.expire_if_needed(db, key);
         let fresh = self.new_object_lru();
         // The lookup touches an existing key's clock, and an overwrite keeps
         // the touched LFU counter (`dbOverwrite`), or a key written often
@@ -249,14 +260,15 @@ impl Server {
                 let Some(slot) = e.get_mut() else {
                     return false;
                 };
-                if cond == SetCond::Nx {
+                let exists = !expired;
+                if (cond == SetCond::Nx && exists) || (cond == SetCond::Xx && !exists) {
                     slot.lru = touched;
                     return false;
                 }
                 let mut v = val();
                 v.lru = touched;
                 *slot = v;
-                false
+                expired
             }
             Entry::Vacant(e) => {
                 if cond == SetCond::Xx {
@@ -364,6 +376,9 @@ impl Server {
                 s.rebuild(&d.dict);
             }
         }
+        // Clients blocked on a key the swap filled can be served now.
+        crate::blocked::scan_database_for_ready_keys(self, lo);
+        crate::blocked::scan_database_for_ready_keys(self, hi);
         true
     }
 
@@ -635,6 +650,94 @@ fn scan_generic_command(server: &mut Server, c: &mut Client, mut cursor: u64) {
     c.add_reply_bulk(&buf[..n]);
     c.add_reply_array_len(keys.len() as i64);
     for k in &keys {
+        c.add_reply_bulk(k);
+    }
+}
+
+/// `shared.emptyscan`: the reply of SSCAN/HSCAN/ZSCAN on a missing key.
+pub fn add_reply_empty_scan(c: &mut Client) {
+    c.add_reply_array_len(2);
+    c.add_reply_bulk(b"0");
+    c.add_reply_array_len(0);
+}
+
+/// One bounded step of `dictScan` over a collection's table, as
+/// `scanGenericCommand` takes it: up to ten times `count` buckets, stopping
+/// once `count` entries were seen. Returns the next cursor.
+pub fn scan_dict<K: std::hash::Hash + Eq, V>(
+    d: &Dict<K, V>,
+    mut cursor: u64,
+    count: i64,
+    mut f: impl FnMut(&K, &V),
+) -> u64 {
+    let mut seen: i64 = 0;
+    let mut maxiterations = count.saturating_mul(10);
+    loop {
+        cursor = d.scan(cursor, |k, v| {
+            seen += 1;
+            f(k, v)
+        });
+        if cursor == 0 || maxiterations == 0 || seen >= count {
+            return cursor;
+        }
+        maxiterations -= 1;
+    }
+}
+
+/// `scanGenericCommand` for the elements of a value (SSCAN, HSCAN, ZSCAN
+/// key cursor [MATCH pattern] [COUNT count]), once the key was found and
+/// type-checked. `walk(cursor, count, out)` pushes the next elements and
+/// returns the next cursor; with `pairs` they come as (field, value) and
+/// MATCH filters on the field and drops its value with it.
+pub fn scan_collection(
+    c: &mut Client,
+    cursor: u64,
+    pairs: bool,
+    walk: impl FnOnce(u64, i64, &mut Vec<Vec<u8>>) -> u64,
+) {
+    let mut count: i64 = 10;
+    let mut pat: Option<Vec<u8>> = None;
+    let mut i = 3;
+    while i < c.argv.len() {
+        let remaining = c.argv.len() - i;
+        if c.argv[i].eq_ignore_ascii_case(b"count") && remaining >= 2 {
+            let Some(n) = get_long_from_object_or_reply(c, &c.argv[i + 1].clone(), None) else {
+                return;
+            };
+            if n < 1 {
+                c.add_reply_syntax_error();
+                return;
+            }
+            count = n;
+        } else if c.argv[i].eq_ignore_ascii_case(b"match") && remaining >= 2 {
+            let p = c.argv[i + 1].clone();
+            pat = if p.as_slice() == b"*" { None } else { Some(p) };
+        } else {
+            c.add_reply_syntax_error();
+            return;
+        }
+        i += 2;
+    }
+    let mut items = Vec::new();
+    let cursor = walk(cursor, count, &mut items);
+    if let Some(p) = &pat {
+        let mut kept = Vec::with_capacity(items.len());
+        let mut it = items.into_iter();
+        while let Some(k) = it.next() {
+            let v = if pairs { it.next() } else { None };
+            if string_match_len(p, &k, false) {
+                kept.push(k);
+                kept.extend(v);
+            }
+        }
+        items = kept;
+    }
+    c.add_reply_array_len(2);
+    let mut buf = [0u8; 24];
+    let n = crate::util::ull2string(&mut buf, cursor);
+    c.add_reply_bulk(&buf[..n]);
+    c.add_reply_array_len(items.len() as i64);
+    for k in &items {
         c.add_reply_bulk(k);
     }
 }

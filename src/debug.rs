@@ -19,31 +19,17 @@
 //! `enable-debug-command` allows it.
 
 use crate::networking::Client;
-use crate::object::{get_positive_long_from_object_or_reply, ObjType, RObj};
+use crate::object::{get_positive_long_from_object_or_reply, ObjType, RObj, Value};
 use crate::server::{server_log_raw, server_log_raw_text, Server, LL_WARNING, REDIS_VERSION};
 use crate::sha1::{sha1, Sha1};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// `packed_threshold` default of quicklist.c: 1 GiB.
-const QUICKLIST_DEFAULT_PACKED_THRESHOLD: u64 = 1 << 30;
-
 /// Settings that only DEBUG changes.
+#[derive(Default)]
 pub struct DebugState {
-    /// DEBUG QUICKLIST-PACKED-THRESHOLD: list elements at least this large
-    /// get a quicklist node of their own (read by the list type).
-    pub quicklist_packed_threshold: u64,
     /// DEBUG PAUSE-CRON: `server_cron` returns at once, doing nothing (so a
     /// signal's shutdown, for one, waits).
     pub pause_cron: bool,
-}
-
-impl Default for DebugState {
-    fn default() -> Self {
-        DebugState {
-            quicklist_packed_threshold: QUICKLIST_DEFAULT_PACKED_THRESHOLD,
-            pause_cron: false,
-        }
-    }
 }
 
 // ----------------------------------------------------------------------
@@ -80,10 +66,16 @@ fn mix_string_object_digest(digest: &mut [u8; 20], o: &RObj) {
 pub fn xor_object_digest(server: &Server, db: usize, key: &[u8], digest: &mut [u8; 20], o: &RObj) {
     let type_id: u32 = match o.obj_type() {
         ObjType::String => 0,
+        ObjType::List => 1,
+        ObjType::Set => 2,
+        ObjType::Hash => 4,
     };
     mix_digest(digest, &type_id.to_be_bytes());
-    match o.obj_type() {
-        ObjType::String => mix_string_object_digest(digest, o),
+    match &o.value {
+        Value::List(_) => crate::t_list::mix_list_digest(digest, o),
+        Value::Set(s) => s.digest(digest),
+        Value::Hash(h) => h.digest(digest),
+        _ => mix_string_object_digest(digest, o),
     }
     if server.dbs[db].get_expire(key) != -1 {
         xor_digest(digest, b"!!expire!!");
@@ -437,14 +429,7 @@ pub fn debug_command(server: &mut Server, c: &mut Client) {
         (b"quicklist-packed-threshold", 3) => {
             // Up to a little under 4 GiB; 0 restores the default.
             match crate::util::memtoull(&c.argv[2]) {
-                Some(sz) if sz <= (1u64 << 32) - (1 << 20) => {
-                    server.debug.quicklist_packed_threshold = if sz == 0 {
-                        QUICKLIST_DEFAULT_PACKED_THRESHOLD
-                    } else {
-                        sz
-                    };
-                    c.add_reply_ok();
-                }
+                Some(sz) if crate::quicklist::set_packed_threshold(sz) => c.add_reply_ok(),
                 _ => c.add_reply_error(
                     "argument must be a memory value bigger than 1 and smaller than 4gb",
                 ),

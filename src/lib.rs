@@ -14,13 +14,19 @@
 //! - `commands` (commands.c): the command table.
 //! - `db` (db.c), `expire` (expire.c), `object` (object.c, with MEMORY),
 //!   `evict` (evict.c: LRU/LFU clocks), `dict` (dict.c), `sds` (sds.c),
-//!   `siphash` (siphash.c): the keyspace and its values.
+//!   `siphash` (siphash.c): the keyspace and its values; `listpack`
+//!   (listpack.c): the compact serialised encoding of small collections.
 //! - `t_string` (t_string.c), `bitops` (bitops.c): strings and bitmaps.
 //! - `cluster` (cluster.c, cluster.h): Redis Cluster; `cluster::msg` is the
 //!   bus wire format.
+//! - `t_list` (t_list.c), `quicklist` (quicklist.c): lists.
+//! - `t_set` (t_set.c) with `intset` (intset.c), `t_hash` (t_hash.c): sets
+//!   and hashes in their compact and hashtable encodings.
 //! - `config` (config.c): redis.conf, CONFIG GET/SET/REWRITE.
 //! - `slowlog` (slowlog.c), `latency` (latency.c, with the latency
 //!   histograms), `debug` (debug.c: DEBUG, crash reports), `sha1` (sha1.c).
+//! - `acl` (acl.c: the default user and AUTH), `blocked` (blocked.c: clients
+//!   postponed by CLIENT PAUSE or blocked on keys), `replication` (replication.c: for
 //! - `multi` (multi.c: MULTI/EXEC/WATCH), `pubsub` (pubsub.c: channels,
 //!   patterns, shard channels), `notify` (notify.c: keyspace events).
 //! - `acl` (acl.c: the default user and AUTH), `blocked` (blocked.c: for now
@@ -41,18 +47,24 @@ pub mod debug;
 pub mod dict;
 pub mod evict;
 pub mod expire;
+pub mod intset;
 pub mod latency;
+pub mod listpack;
 pub mod multi;
 pub mod networking;
 pub mod notify;
 pub mod object;
 pub mod pubsub;
+pub mod quicklist;
 pub mod replication;
 pub mod sds;
 pub mod server;
 pub mod sha1;
 pub mod siphash;
 pub mod slowlog;
+pub mod t_hash;
+pub mod t_list;
+pub mod t_set;
 pub mod t_string;
 pub mod util;
 pub mod zmalloc;

@@ -282,8 +282,8 @@ pub struct Client {
 
     pub ctime: i64,
     pub lastinteraction: i64,
-    pub bpop_timeout: i64,
-
+    /// What the client waits for while blocked on keys (`c->bpop`).
+    pub bpop: crate::blocked::BlockingState,
     /// MULTI queue and WATCHed keys (multi.rs).
     pub mstate: crate::multi::MultiState,
     /// Subscribed channels and patterns (pubsub.rs).
@@ -328,7 +328,7 @@ impl Client {
             pending_errors: Vec::new(),
             ctime: now,
             lastinteraction: now,
-            bpop_timeout: 0,
+            bpop: Default::default(),
             mstate: Default::default(),
             pubsub: Default::default(),
         }

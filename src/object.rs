@@ -32,12 +32,18 @@ pub const OBJ_SHARED_REFCOUNT: i64 = i32::MAX as i64;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ObjType {
     String,
+    List,
+    Set,
+    Hash,
 }
 
 impl ObjType {
     pub fn name(self) -> &'static str {
         match self {
             ObjType::String => "string",
+            ObjType::List => "list",
+            ObjType::Set => "set",
+            ObjType::Hash => "hash",
         }
     }
 }
@@ -51,6 +57,12 @@ pub enum Value {
     EmbStr(Sds),
     /// `OBJ_ENCODING_RAW`: long, or modified in place (APPEND, SETRANGE...).
     Raw(Vec<u8>),
+    /// `OBJ_LIST`, always `OBJ_ENCODING_QUICKLIST` in 7.0.
+    List(crate::quicklist::Quicklist),
+    /// A set: `intset` or `hashtable` (t_set.rs).
+    Set(crate::t_set::SetValue),
+    /// A hash: `listpack` or `hashtable` (t_hash.rs).
+    Hash(crate::t_hash::HashValue),
 }
 
 /// A keyspace value with its access clock (LRU seconds or LFU counter).
@@ -98,15 +110,21 @@ impl RObj {
     pub fn obj_type(&self) -> ObjType {
         match self.value {
             Value::Int(_) | Value::EmbStr(_) | Value::Raw(_) => ObjType::String,
+            Value::List(_) => ObjType::List,
+            Value::Set(_) => ObjType::Set,
+            Value::Hash(_) => ObjType::Hash,
         }
     }
 
     /// `strEncoding`: the name OBJECT ENCODING prints.
     pub fn encoding_name(&self) -> &'static str {
-        match self.value {
+        match &self.value {
             Value::Int(_) => "int",
             Value::EmbStr(_) => "embstr",
             Value::Raw(_) => "raw",
+            Value::List(_) => "quicklist",
+            Value::Set(s) => s.encoding_name(),
+            Value::Hash(h) => h.encoding_name(),
         }
     }
 
@@ -128,6 +146,7 @@ impl RObj {
             }
             Value::EmbStr(s) => Some(s.as_bytes()),
             Value::Raw(v) => Some(v),
+            _ => None,
         }
     }
 
@@ -139,6 +158,7 @@ impl RObj {
             Value::Int(v) => Some(Cow::Owned(crate::util::ll_to_bytes(*v))),
             Value::EmbStr(s) => Some(Cow::Borrowed(s.as_bytes())),
             Value::Raw(v) => Some(Cow::Borrowed(v)),
+            _ => None,
         }
     }
 
@@ -155,6 +175,7 @@ impl RObj {
             Value::Raw(_) => None,
             Value::Int(v) => Some(v.to_string().into_bytes()),
             Value::EmbStr(s) => Some(s.to_vec()),
+            _ => return None,
         };
         if let Some(b) = bytes {
             self.value = Value::Raw(b);
@@ -171,6 +192,7 @@ impl RObj {
             Value::Int(v) => Some(*v),
             Value::EmbStr(s) => crate::util::string2ll(s),
             Value::Raw(v) => crate::util::string2ll(v),
+            _ => None,
         }
     }
 }
@@ -200,6 +222,9 @@ pub fn object_compute_size(o: &RObj) -> usize {
         Value::Int(_) => 0,
         Value::EmbStr(s) => sds_heap_size(s),
         Value::Raw(v) => v.capacity(),
+        Value::List(ql) => crate::t_list::list_compute_size(ql),
+        Value::Set(s) => s.memory(),
+        Value::Hash(h) => h.memory(),
     };
     std::mem::size_of::<RObj>() + heap
 }

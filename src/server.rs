@@ -670,6 +670,7 @@ pub fn update_cached_time(server: &mut Server) {
 /// `beforeSleep`: work done once per loop turn before polling.
 fn before_sleep(server: &mut Server) {
     check_shutdown_signal(server);
+    crate::blocked::handle_blocked_clients_timeout(server);
     crate::blocked::process_unblocked_clients(server);
     // Clients parked because they had more input than one event may read.
     let pending = std::mem::take(&mut server.clients_pending_read);
@@ -680,6 +681,7 @@ fn before_sleep(server: &mut Server) {
     if server.cluster.is_some() {
         crate::cluster::cron::cluster_before_sleep(server);
     }
+    crate::blocked::handle_clients_blocked_on_keys(server);
     networking::handle_clients_with_pending_writes(server);
     networking::free_clients_in_async_free_queue(server);
 }
@@ -998,6 +1000,7 @@ pub fn process_command(server: &mut Server, c: &mut Client) {
         c.add_reply(b"+QUEUED\r\n");
     } else {
         call(server, c, idx);
+        crate::blocked::handle_clients_blocked_on_keys(server);
     }
 }
 
@@ -1050,6 +1053,9 @@ pub fn call(server: &mut Server, c: &mut Client, idx: usize) {
     let duration = (ustime() - start).max(0) as u64;
     let failed = !c.pending_errors.is_empty();
     let blocked = c.flags & networking::CLIENT_BLOCKED != 0;
+    if blocked {
+        c.bpop.duration = duration as i64;
+    }
 
     // The latency this command caused the whole loop, and the slowlog
     // (a blocked command is logged when it is unblocked).
@@ -1120,7 +1126,7 @@ pub fn reset_server_stats(server: &mut Server) {
 }
 
 /// Moves the errors a command replied into `INFO errorstats`.
-pub(crate) fn update_error_stats(server: &mut Server, c: &mut Client) {
+pub fn update_error_stats(server: &mut Server, c: &mut Client) {
     for code in c.pending_errors.drain(..) {
         server.stat_total_error_replies += 1;
         *server.errors.entry(code).or_insert(0) += 1;

@@ -143,6 +143,11 @@ const GETKEYS_CALLS: &[&[&str]] = &[
     &["memory", "usage", "k", "samples", "5"],
     &["ping"],
     &["config", "get", "x"],
+    &["blpop", "a", "b", "0"],
+    &["blmove", "a", "b", "left", "right", "0"],
+    &["lmpop", "2", "a", "b", "left"],
+    &["blmpop", "0", "2", "a", "b", "right", "count", "3"],
+    &["lmpop", "5", "a", "left"],
     &["nosuch", "x"],
     &["command", "info", "get"],
 ];

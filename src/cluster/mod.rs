@@ -13,7 +13,7 @@
 //!
 //! | cluster.c section | module |
 //! |---|---|
-//! | the wire structs of cluster.h | `msg` |
+//! | the message structs of cluster.h, their encoding and the packet checks of the read handler and `clusterProcessPacket` | `msg` |
 //! | Initialization, nodes.conf load/save/lock, reset | `init` |
 //! | CLUSTER communication link | `link` |
 //! | CLUSTER node API, config epoch handling, nodes blacklist | `node` |

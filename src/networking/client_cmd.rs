@@ -598,10 +598,17 @@ fn client_unblock(server: &mut Server, c: &mut Client) {
     };
     let unblocked = target.flags & CLIENT_BLOCKED != 0;
     if unblocked {
+        let postponed = target.btype == BLOCKED_POSTPONE;
         if unblock_error {
             target.add_reply_error("-UNBLOCKED client unblocked via CLIENT UNBLOCK");
+        } else {
+            blocked::reply_to_blocked_client_timed_out(&mut target);
         }
         blocked::unblock_client(server, &mut target);
+        if !postponed {
+            // C counts the unblocked command as failed either way.
+            blocked::update_stats_on_unblock(server, &mut target, 0, true);
+        }
     }
     server.put_client_back(target, true);
     c.add_reply_long_long(unblocked as i64);
@@ -783,7 +790,7 @@ pub fn postpone_if_paused(server: &mut Server, c: &mut Client, cmd_flags: u64) -
     if !server.client_pause_blocks(c, cmd_flags) {
         return false;
     }
-    c.bpop_timeout = 0;
+    c.bpop.timeout = 0;
     blocked::block_client(server, c, BLOCKED_POSTPONE);
     true
 }

@@ -356,7 +356,7 @@ pub fn gen_redis_info_string(
             "client_recent_max_output_buffer" => maxout,
             "blocked_clients" => server.blocked.blocked_clients,
             "tracking_clients" => 0,
-            "clients_in_timeout_table" => 0,
+            "clients_in_timeout_table" => server.blocked.clients_in_timeout_table(),
         );
     }
 

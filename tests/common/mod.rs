@@ -212,6 +212,30 @@ pub enum Reply {
 }
 
 impl Reply {
+    /// The reply with the elements of its aggregate sorted (pairs of a
+    /// map, or of a flat array when `pairs`), for commands whose order is
+    /// unspecified (SMEMBERS, HGETALL...). Other replies are unchanged.
+    pub fn sorted(self, pairs: bool) -> Reply {
+        let key = |r: &Reply| format!("{r:?}");
+        let sort = |v: Vec<Reply>| -> Vec<Reply> {
+            let mut chunks: Vec<Vec<Reply>> = v
+                .chunks(if pairs { 2 } else { 1 })
+                .map(|c| c.to_vec())
+                .collect();
+            chunks.sort_by_key(|c| c.iter().map(key).collect::<Vec<_>>());
+            chunks.into_iter().flatten().collect()
+        };
+        match self {
+            Reply::Array(v) => Reply::Array(sort(v)),
+            Reply::Set(v) => Reply::Set(sort(v)),
+            Reply::Map(mut m) => {
+                m.sort_by_key(|(k, v)| (key(k), key(v)));
+                Reply::Map(m)
+            }
+            other => other,
+        }
+    }
+
     /// The text of a status, bulk or verbatim reply.
     pub fn text(&self) -> String {
         match self {
