@@ -778,7 +778,7 @@ fn clients_cron(server: &mut Server, hz: i64) {
         let Some(mut c) = server.take_client(slot) else {
             continue;
         };
-        let alive = !clients_cron_handle_timeout(server, &c);
+        let alive = !clients_cron_handle_timeout(server, &mut c);
         if alive {
             clients_cron_resize_query_buffer(server, &mut c);
             clients_cron_track_expansive_clients(server, &c, cur_slot);
@@ -788,7 +788,7 @@ fn clients_cron(server: &mut Server, hz: i64) {
 }
 
 /// `clientsCronHandleTimeout`: true when the client must be closed.
-fn clients_cron_handle_timeout(server: &Server, c: &Client) -> bool {
+fn clients_cron_handle_timeout(server: &mut Server, c: &mut Client) -> bool {
     let maxidle = server.config.timeout;
     if maxidle > 0
         && c.flags
@@ -801,6 +801,14 @@ fn clients_cron_handle_timeout(server: &Server, c: &Client) -> bool {
     {
         server.server_log(LL_VERBOSE, "Closing idle client");
         return true;
+    }
+    // A client blocked on a slot that moved away (or while the cluster is
+    // down) is redirected rather than left waiting.
+    if c.flags & networking::CLIENT_BLOCKED != 0
+        && server.cluster.is_some()
+        && crate::cluster::redirect::cluster_redirect_blocked_client_if_needed(server, c)
+    {
+        crate::blocked::unblock_client(server, c);
     }
     false
 }

@@ -7,7 +7,7 @@
 //! slot commands and their errors, a slot migrating from A to B (ASK,
 //! TRYAGAIN, ASKING for one command only), the INFO counters of rejected
 //! calls, then the cluster going down (CLUSTERDOWN and
-//! cluster-allow-reads-when-down). Every reply must be byte for byte the
+//! cluster-allow-reads-when-down, blocked clients redirected). Every reply must be byte for byte the
 //! real one once port numbers and node ids are replaced by names.
 
 mod common;
@@ -353,12 +353,25 @@ fn run(bin: &Path, port_a: u16, port_b: u16) -> Vec<String> {
         &["config", "set", "cluster-preferred-endpoint-type", "ip"],
     );
 
-    // A drops slot 0: its view of the cluster goes down.
+    // Clients blocked on a slot that moves away get MOVED (slot 0 must be
+    // empty to be given away).
+    step(&mut out, "A", &mut a, &["del", "06S"]);
+    let mut blocked = Client::connect(port_a);
+    blocked.send(&[b"blpop", b"{06S}l", b"0"]);
+    let mut blocked2 = Client::connect(port_a);
+    blocked2.send(&[b"blpop", b"{bar}l", b"0"]);
+    std::thread::sleep(Duration::from_millis(200));
+    step(&mut out, "A", &mut a, &["cluster", "setslot", "0", "node", &id_b]);
+    out.push(format!("blocked: {}", trim(&blocked.read_reply())));
+
+    // A drops slot 0: its view of the cluster goes down, and so do the
+    // clients blocked on its own slots.
     step(&mut out, "A", &mut a, &["cluster", "delslots", "0"]);
     wait_for("cluster down on A", || {
         a.cmd_str(&["cluster", "info"])
             .contains("cluster_state:fail")
     });
+    out.push(format!("blocked: {}", trim(&blocked2.read_reply())));
     step(&mut out, "A", &mut a, &["get", "bar"]);
     step(&mut out, "A", &mut a, &["get", "06S"]);
     step(&mut out, "A", &mut a, &["get", "foo"]);

@@ -20,14 +20,14 @@
 use crate::cluster::command::get_preferred_endpoint;
 use crate::cluster::msg::CLUSTER_SLOTS;
 use crate::cluster::{
-    key_hash_slot, NodeId, CLUSTER_OK, CLUSTER_REDIR_ASK, CLUSTER_REDIR_CROSS_SLOT,
+    key_hash_slot, NodeId, CLUSTER_FAIL, CLUSTER_OK, CLUSTER_REDIR_ASK, CLUSTER_REDIR_CROSS_SLOT,
     CLUSTER_REDIR_DOWN_RO_STATE, CLUSTER_REDIR_DOWN_STATE, CLUSTER_REDIR_DOWN_UNBOUND,
     CLUSTER_REDIR_MOVED, CLUSTER_REDIR_NONE, CLUSTER_REDIR_UNSTABLE,
 };
 use crate::commands::{CommandEntry, CMD_ASKING, CMD_MOVABLE_KEYS, CMD_WRITE};
 use crate::db::{get_keys_from_command_with_specs, KeyReference};
 use crate::dict::Dict;
-use crate::networking::{Client, CLIENT_ASKING, CLIENT_MULTI, CLIENT_READONLY};
+use crate::networking::{Client, CLIENT_ASKING, CLIENT_BLOCKED, CLIENT_MULTI, CLIENT_READONLY};
 use crate::object::{get_long_long_from_object_or_reply, RObj};
 use crate::sds::Sds;
 use crate::server::{must_obey_client, Server};
@@ -664,6 +664,70 @@ pub fn cluster_redirect_if_needed(server: &mut Server, c: &mut Client, cmd: usiz
     if let Some(e) = server.commands.list.get_mut(cmd) {
         e.stats.rejected_calls += 1;
     }
+    crate::server::update_error_stats(server, c);
+    true
+}
+
+/// `clusterRedirectBlockedClientIfNeeded`: a client blocked on keys
+/// (BLPOP and friends) must not wait forever for a slot this node no
+/// longer serves, nor while the cluster is down. Replies the redirection
+/// and returns true when the client must be unblocked (the caller does
+/// it, as `clients_cron` does in C).
+pub fn cluster_redirect_blocked_client_if_needed(server: &mut Server, c: &mut Client) -> bool {
+    use crate::blocked::{BLOCKED_LIST, BLOCKED_MODULE, BLOCKED_STREAM, BLOCKED_ZSET};
+    if c.flags & CLIENT_BLOCKED == 0
+        || !matches!(
+            c.btype,
+            BLOCKED_LIST | BLOCKED_ZSET | BLOCKED_STREAM | BLOCKED_MODULE
+        )
+    {
+        return false;
+    }
+    let Some(cluster) = server.cluster.as_deref() else {
+        return false;
+    };
+    let down = |error_code| QueryRoute {
+        node: None,
+        slot: 0,
+        error_code,
+    };
+    // Even when reads are allowed while down: only a write could wake
+    // the client, and none will come.
+    let route = if cluster.state == CLUSTER_FAIL {
+        Some(down(CLUSTER_REDIR_DOWN_STATE))
+    } else if let Some(key) = c.bpop.keys.first() {
+        // All the keys are in one slot: the first tells.
+        let slot = key_hash_slot(key);
+        let myself = cluster.myself;
+        let mut owner = cluster.slots.get(slot).copied().flatten();
+        let me = cluster.nodes.get(myself);
+        let lastcmd_writes = c
+            .lastcmd
+            .and_then(|i| server.commands.list.get(i))
+            .is_some_and(|e| e.flags & CMD_WRITE != 0);
+        if c.flags & CLIENT_READONLY != 0
+            && !lastcmd_writes
+            && me.is_some_and(|m| m.is_slave() && m.slaveof.is_some() && m.slaveof == owner)
+        {
+            owner = Some(myself);
+        }
+        let importing = cluster.importing_slots_from.get(slot).copied().flatten();
+        match owner {
+            _ if owner == Some(myself) || importing.is_some() => None,
+            None => Some(down(CLUSTER_REDIR_DOWN_UNBOUND)),
+            Some(n) => Some(QueryRoute {
+                node: Some(n),
+                slot,
+                error_code: CLUSTER_REDIR_MOVED,
+            }),
+        }
+    } else {
+        None
+    };
+    let Some(route) = route else {
+        return false;
+    };
+    cluster_redirect_client(server, c, route);
     crate::server::update_error_stats(server, c);
     true
 }
