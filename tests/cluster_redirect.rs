@@ -361,7 +361,12 @@ fn run(bin: &Path, port_a: u16, port_b: u16) -> Vec<String> {
     let mut blocked2 = Client::connect(port_a);
     blocked2.send(&[b"blpop", b"{bar}l", b"0"]);
     std::thread::sleep(Duration::from_millis(200));
-    step(&mut out, "A", &mut a, &["cluster", "setslot", "0", "node", &id_b]);
+    step(
+        &mut out,
+        "A",
+        &mut a,
+        &["cluster", "setslot", "0", "node", &id_b],
+    );
     out.push(format!("blocked: {}", trim(&blocked.read_reply())));
 
     // A drops slot 0: its view of the cluster goes down, and so do the

@@ -2,20 +2,22 @@
 //! redirecting clients" sections of `cluster.c`).
 //!
 //! A cluster node answers a command only when it serves the hash slot of
-//! the command's keys; otherwise the client is told where to go. Before
-//! `call`, `process_command` asks [`get_node_by_query`] which node serves
-//! the query; anything but this node becomes the `-MOVED`, `-ASK`,
+//! the command's keys (or shard channels); otherwise the client is told
+//! where to go. Before `call`, `process_command` asks
+//! [`get_node_by_query`] which node serves the query (for EXEC, the whole
+//! transaction); anything but this node becomes the `-MOVED`, `-ASK`,
 //! `-TRYAGAIN`, `-CROSSSLOT` or `-CLUSTERDOWN` error of
 //! [`cluster_redirect_message`], counted as a rejected call. While a slot
 //! moves, the migrating side still serves the keys it has and sends the
 //! others on with ASK; the importing side serves a key only to a client
 //! that said ASKING first (for one command) or to RESTORE-ASKING.
+//! `clients_cron` also redirects clients blocked on a slot that went away.
 //!
-//! Deciding whether a migrating slot still has a key, counting a slot's
-//! keys and listing them for `CLUSTER GETKEYSINSLOT` and for the bus (a
-//! node that loses a slot drops its keys) need the keys of db 0 grouped
-//! by slot: [`SlotToKeys`], kept by the `db.rs` functions that add and
-//! remove keys, and only on a cluster node.
+//! Counting and listing a slot's keys (`CLUSTER COUNTKEYSINSLOT`,
+//! `GETKEYSINSLOT`, the bus deciding whether a slot is empty, dropping
+//! the keys of a lost slot) need the keys of db 0 grouped by slot:
+//! [`SlotToKeys`], kept by the `db.rs` functions that add and remove keys,
+//! and only on a cluster node.
 
 use crate::cluster::command::get_preferred_endpoint;
 use crate::cluster::msg::CLUSTER_SLOTS;
@@ -506,7 +508,9 @@ pub fn get_node_by_query(
         return served_here;
     };
 
-    // 2) The cluster is down.
+    // 2) The cluster is down. (For EVAL and FCALL, C takes the write
+    // flag from the script's own flags, `getCommandFlags`: scripting
+    // brings that; the command's flags stand in until then.)
     let cmd_flags = entry.flags;
     if cluster.state != CLUSTER_OK {
         if is_pubsubshard {
