@@ -427,3 +427,31 @@ fn redirections_match_redis() {
         diffs.join("\n\n")
     );
 }
+
+#[test]
+fn cluster_commands_without_cluster_mode_match_redis() {
+    let real = Path::new(REAL_REDIS);
+    if !real.exists() {
+        eprintln!("skipped: {REAL_REDIS} is not installed");
+        return;
+    }
+    let script: &[&[&str]] = &[
+        &["asking"],
+        &["readonly"],
+        &["readwrite"],
+        &["cluster", "keyslot", "foo"],
+        &["cluster", "countkeysinslot", "1"],
+        &["select", "1"],
+        &["get", "foo"],
+    ];
+    let transcript = |port: u16| {
+        let mut c = Client::connect(port);
+        script
+            .iter()
+            .map(|args| trim(&c.cmd(args)))
+            .collect::<Vec<_>>()
+    };
+    let ours = common::Server::start(&[]);
+    let theirs = common::Server::start_binary(real, &[]);
+    assert_eq!(transcript(ours.port), transcript(theirs.port));
+}
