@@ -14,7 +14,8 @@
 //! write that gives a watched key a value calls [`signal_key_as_ready`], and
 //! after each command [`handle_clients_blocked_on_keys`] serves the queued
 //! clients of every ready key through the serving function of the key's type
-//! (`t_list::serve_clients_blocked_on_list_key`; zsets and streams add
+//! (`t_list::serve_clients_blocked_on_list_key`,
+//! `t_stream::commands::serve_clients_blocked_on_stream_key`; zsets add
 //! theirs to [`serve_ready_key`]). A blocking timeout sits in a table sorted
 //! by deadline and is checked in `before_sleep`.
 
@@ -67,6 +68,8 @@ pub struct BlockingState {
     /// Run time of the command before it blocked (`c->duration`), added to
     /// its statistics when it is served.
     pub duration: i64,
+    /// XREAD/XREADGROUP: the IDs waited past, the count, the group.
+    pub xread: Option<Box<crate::t_stream::commands::XreadWait>>,
 }
 
 /// The blocking bookkeeping of `struct redisServer` and of each `redisDb`.
@@ -250,14 +253,20 @@ pub fn handle_clients_blocked_on_keys(server: &mut Server) {
 /// Serves the clients blocked on one ready key, by the key's type.
 fn serve_ready_key(server: &mut Server, db: usize, key: &[u8]) {
     let flags = crate::db::LOOKUP_NONOTIFY | crate::db::LOOKUP_NOSTATS;
-    let Some(t) = server
+    let t = server
         .lookup_key_read_with_flags(db, key, flags)
-        .map(|o| o.obj_type())
-    else {
-        return;
-    };
-    if t == ObjType::List {
-        crate::t_list::serve_clients_blocked_on_list_key(server, db, key);
+        .map(|o| o.obj_type());
+    match t {
+        Some(ObjType::List) => crate::t_list::serve_clients_blocked_on_list_key(server, db, key),
+        Some(ObjType::Stream) => {
+            crate::t_stream::commands::serve_clients_blocked_on_stream_key(server, db, key)
+        }
+        _ => {}
+    }
+    // XREADGROUP readers of a key that is gone or no longer a stream lost
+    // their group with it.
+    if t != Some(ObjType::Stream) {
+        crate::t_stream::commands::unblock_deleted_stream_readgroup_clients(server, db, key);
     }
 }
 
@@ -313,12 +322,14 @@ fn unblock_client_waiting_data(server: &mut Server, c: &mut Client) {
         }
     }
     c.bpop.target = None;
+    c.bpop.xread = None;
 }
 
 /// `getBlockedTypeByType`.
 fn blocked_type_of(t: ObjType) -> u8 {
     match t {
         ObjType::List => BLOCKED_LIST,
+        ObjType::Stream => BLOCKED_STREAM,
         _ => BLOCKED_NONE,
     }
 }

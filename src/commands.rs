@@ -307,8 +307,12 @@ const LATENCY_FLAGS: u64 = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE;
 use crate::networking::client_cmd as cc;
 use crate::server::{command as srvcmd, info};
 use crate::{
-    acl, bitops, db, debug, expire, object, server as srv, t_hash, t_list, t_set, t_string,
+    acl, bitops, db, debug, expire, object, server as srv, t_hash, t_list, t_set, t_stream,
+    t_string,
 };
+
+/// The key spec of the XINFO subcommands: read, key at argument 2.
+const RO_ACCESS_2: &[KeySpec] = &[ks(CMD_KEY_RO | CMD_KEY_ACCESS, 2, 0, 1)];
 
 /// The flags most CLIENT subcommands share.
 const CLIENT_FLAGS: u64 = CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_SENTINEL;
@@ -482,6 +486,36 @@ pub static COMMAND_TABLE: &[RedisCommand] = &[
     cmd("hrandfield", t_hash::hrandfield_command, -2, CMD_READONLY, RO_ACCESS, "hash").tips(NONDET),
     cmd("hscan", t_hash::hscan_command, -3, CMD_READONLY, RO_ACCESS, "hash").tips(NONDET),
     // ---- end of hash ----
+
+    // ---- stream (t_stream.c) ----
+    cmd("xadd", t_stream::commands::xadd_command, -5, CMD_WRITE | CMD_DENYOOM | CMD_FAST, RW_UPDATE, "stream").tips(NONDET),
+    cmd("xrange", t_stream::commands::xrange_command, -4, CMD_READONLY, RO_ACCESS, "stream"),
+    cmd("xrevrange", t_stream::commands::xrevrange_command, -4, CMD_READONLY, RO_ACCESS, "stream"),
+    cmd("xlen", t_stream::commands::xlen_command, 2, CMD_READONLY | CMD_FAST, RO, "stream"),
+    cmd("xread", t_stream::commands::xread_command, -4, CMD_BLOCKING | CMD_READONLY, &[KeySpec { flags: CMD_KEY_RO | CMD_KEY_ACCESS, begin_search: BeginSearch::Keyword { keyword: "STREAMS", startfrom: 1 }, find_keys: FindKeys::Range { lastkey: -1, keystep: 1, limit: 2 } }], "stream"),
+    cmd("xreadgroup", t_stream::commands::xread_command, -7, CMD_BLOCKING | CMD_WRITE, &[KeySpec { flags: CMD_KEY_RO | CMD_KEY_ACCESS, begin_search: BeginSearch::Keyword { keyword: "STREAMS", startfrom: 4 }, find_keys: FindKeys::Range { lastkey: -1, keystep: 1, limit: 2 } }], "stream"),
+    cmd("xdel", t_stream::commands::xdel_command, -3, CMD_WRITE | CMD_FAST, &[ks(CMD_KEY_RW | CMD_KEY_DELETE, 1, 0, 1)], "stream"),
+    cmd("xtrim", t_stream::commands::xtrim_command, -4, CMD_WRITE, &[ks(CMD_KEY_RW | CMD_KEY_DELETE, 1, 0, 1)], "stream").tips(NONDET),
+    cmd("xsetid", t_stream::commands::xsetid_command, -3, CMD_WRITE | CMD_DENYOOM | CMD_FAST, RW_UPDATE, "stream"),
+    cmd("xack", t_stream::cgroups::xack_command, -4, CMD_WRITE | CMD_FAST, RW_UPDATE, "stream"),
+    cmd("xpending", t_stream::cgroups::xpending_command, -3, CMD_READONLY, RO_ACCESS, "stream").tips(NONDET),
+    cmd("xclaim", t_stream::cgroups::xclaim_command, -6, CMD_WRITE | CMD_FAST, RW_UPDATE, "stream").tips(NONDET),
+    cmd("xautoclaim", t_stream::cgroups::xautoclaim_command, -6, CMD_WRITE | CMD_FAST, &[ks(CMD_KEY_RW | CMD_KEY_DELETE, 1, 0, 1)], "stream").tips(NONDET),
+    container("xgroup", -2, 0, "stream", &[
+        cmd("create", t_stream::cgroups::xgroup_command, -5, CMD_WRITE | CMD_DENYOOM, &[ks(CMD_KEY_RW | CMD_KEY_INSERT, 2, 0, 1)], "stream"),
+        cmd("createconsumer", t_stream::cgroups::xgroup_command, 5, CMD_WRITE | CMD_DENYOOM, &[ks(CMD_KEY_RW | CMD_KEY_INSERT, 2, 0, 1)], "stream"),
+        cmd("delconsumer", t_stream::cgroups::xgroup_command, 5, CMD_WRITE, &[ks(CMD_KEY_RW | CMD_KEY_DELETE, 2, 0, 1)], "stream"),
+        cmd("destroy", t_stream::cgroups::xgroup_command, 4, CMD_WRITE, &[ks(CMD_KEY_RW | CMD_KEY_DELETE, 2, 0, 1)], "stream"),
+        cmd("help", t_stream::cgroups::xgroup_command, 2, CMD_LOADING | CMD_STALE, NOKEYS, "stream"),
+        cmd("setid", t_stream::cgroups::xgroup_command, -5, CMD_WRITE, &[ks(CMD_KEY_RW | CMD_KEY_UPDATE, 2, 0, 1)], "stream"),
+    ]),
+    container("xinfo", -2, 0, "stream", &[
+        cmd("consumers", t_stream::cgroups::xinfo_command, 4, CMD_READONLY, RO_ACCESS_2, "stream").tips(NONDET),
+        cmd("groups", t_stream::cgroups::xinfo_command, 3, CMD_READONLY, RO_ACCESS_2, "stream"),
+        cmd("help", t_stream::cgroups::xinfo_command, 2, CMD_LOADING | CMD_STALE, NOKEYS, "stream"),
+        cmd("stream", t_stream::cgroups::xinfo_command, -3, CMD_READONLY, RO_ACCESS_2, "stream"),
+    ]),
+    // ---- end of stream ----
 
     // ---- server (server.c, config.c, networking.c: INFO, CONFIG, CLIENT, COMMAND...) ----
     container("config", -2, 0, "server", CONFIG_SUBCOMMANDS),

@@ -964,7 +964,7 @@ standard_configs! {
         /// Largest bulk string a client may send.
         "proto-max-bulk-len", None, DEBUG_CONFIG | MODIFIABLE_CONFIG, Int(1024 * 1024, LONG_MAX, MEMORY_CONFIG), proto_max_bulk_len: i64 = 512 * 1024 * 1024, None, None, live;
         /// Entries per stream node; 0 unlimited.
-        "stream-node-max-entries", None, MODIFIABLE_CONFIG, Int(0, LLONG_MAX, INTEGER_CONFIG), stream_node_max_entries: i64 = 100, None, None, todo;
+        "stream-node-max-entries", None, MODIFIABLE_CONFIG, Int(0, LLONG_MAX, INTEGER_CONFIG), stream_node_max_entries: i64 = 100, None, None, live;
         /// Replication backlog size.
         "repl-backlog-size", None, MODIFIABLE_CONFIG, Int(1, LLONG_MAX, MEMORY_CONFIG), repl_backlog_size: i64 = 1024 * 1024, None, ReplBacklogSize, todo;
 
@@ -986,7 +986,7 @@ standard_configs! {
         /// Longest hash value kept in a listpack.
         "hash-max-listpack-value", Some("hash-max-ziplist-value"), MODIFIABLE_CONFIG, UInt(0, LONG_MAX, MEMORY_CONFIG), hash_max_listpack_value: u64 = 64, None, None, live;
         /// Bytes per stream node; 0 unlimited.
-        "stream-node-max-bytes", None, MODIFIABLE_CONFIG, UInt(0, LONG_MAX, MEMORY_CONFIG), stream_node_max_bytes: u64 = 4096, None, None, todo;
+        "stream-node-max-bytes", None, MODIFIABLE_CONFIG, UInt(0, LONG_MAX, MEMORY_CONFIG), stream_node_max_bytes: u64 = 4096, None, None, live;
         /// Longest sorted set member kept in a listpack.
         "zset-max-listpack-value", Some("zset-max-ziplist-value"), MODIFIABLE_CONFIG, UInt(0, LONG_MAX, MEMORY_CONFIG), zset_max_listpack_value: u64 = 64, None, None, todo;
         /// Largest sparse HyperLogLog.

@@ -17,7 +17,7 @@ use crate::commands::{
 use crate::config::{NOTIFY_EXPIRED, NOTIFY_GENERIC, NOTIFY_KEY_MISS, NOTIFY_NEW};
 use crate::dict::{Dict, Entry};
 use crate::networking::{Client, CLIENT_CLOSE_ASAP};
-use crate::object::{get_int_from_object_or_reply, get_long_from_object_or_reply, RObj};
+use crate::object::{get_int_from_object_or_reply, get_long_from_object_or_reply, ObjType, RObj};
 use crate::sds::Sds;
 use crate::server::Server;
 use crate::util::{string2ll, string_match_len};
@@ -255,6 +255,7 @@ impl Server {
             fresh
         };
         let d = &mut self.dbs[db];
+        let mut was_stream = false;
         let added = match d.dict.entry(key) {
             Entry::Occupied(mut e) => {
                 let Some(slot) = e.get_mut() else {
@@ -267,6 +268,7 @@ impl Server {
                 }
                 let mut v = val();
                 v.lru = touched;
+                was_stream = slot.obj_type() == ObjType::Stream;
                 *slot = v;
                 expired
             }
@@ -290,6 +292,11 @@ impl Server {
             crate::notify::notify_keyspace_event(self, NOTIFY_NEW, "new", key, db);
         }
         self.signal_modified_key(db, key);
+        if was_stream {
+            // Overwriting a stream drops its groups: XREADGROUP readers
+            // must be told.
+            crate::blocked::signal_key_as_ready(self, db, key, ObjType::Stream);
+        }
         true
     }
 
@@ -321,6 +328,10 @@ impl Server {
         if let Some(s) = &mut d.slots_to_keys {
             s.del(key);
         }
+        // XREADGROUP readers of a deleted stream must be told.
+        if val.obj_type() == ObjType::Stream {
+            crate::blocked::signal_key_as_ready(self, db, key, ObjType::Stream);
+        }
         Some(val)
     }
 
@@ -330,6 +341,7 @@ impl Server {
         for id in 0..self.dbs.len() {
             if dbnum == -1 || dbnum == id as i64 {
                 crate::multi::touch_all_watched_keys_in_db(self, id, None);
+                crate::t_stream::commands::scan_database_for_deleted_streams(self, id, None);
             }
         }
         let mut removed = 0;
@@ -362,6 +374,8 @@ impl Server {
         crate::multi::touch_all_watched_keys_in_db(self, id1 as usize, Some(id2 as usize));
         crate::multi::touch_all_watched_keys_in_db(self, id2 as usize, Some(id1 as usize));
         let (lo, hi) = (id1.min(id2) as usize, id1.max(id2) as usize);
+        crate::t_stream::commands::scan_database_for_deleted_streams(self, lo, Some(hi));
+        crate::t_stream::commands::scan_database_for_deleted_streams(self, hi, Some(lo));
         let (a, b) = self.dbs.split_at_mut(hi);
         let (d1, d2) = (&mut a[lo], &mut b[0]);
         // Only the data moves: the id (and, once they exist, the blocked

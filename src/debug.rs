@@ -69,12 +69,14 @@ pub fn xor_object_digest(server: &Server, db: usize, key: &[u8], digest: &mut [u
         ObjType::List => 1,
         ObjType::Set => 2,
         ObjType::Hash => 4,
+        ObjType::Stream => 6,
     };
     mix_digest(digest, &type_id.to_be_bytes());
     match &o.value {
         Value::List(_) => crate::t_list::mix_list_digest(digest, o),
         Value::Set(s) => s.digest(digest),
         Value::Hash(h) => h.digest(digest),
+        Value::Stream(s) => crate::t_stream::mix_stream_digest(digest, s),
         _ => mix_string_object_digest(digest, o),
     }
     if server.dbs[db].get_expire(key) != -1 {

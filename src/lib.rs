@@ -22,6 +22,7 @@
 //! - `t_list` (t_list.c), `quicklist` (quicklist.c): lists.
 //! - `t_set` (t_set.c) with `intset` (intset.c), `t_hash` (t_hash.c): sets
 //!   and hashes in their compact and hashtable encodings.
+//! - `t_stream` (t_stream.c, stream.h): streams and consumer groups.
 //! - `config` (config.c): redis.conf, CONFIG GET/SET/REWRITE.
 //! - `slowlog` (slowlog.c), `latency` (latency.c, with the latency
 //!   histograms), `debug` (debug.c: DEBUG, crash reports), `sha1` (sha1.c).
@@ -65,6 +66,7 @@ pub mod slowlog;
 pub mod t_hash;
 pub mod t_list;
 pub mod t_set;
+pub mod t_stream;
 pub mod t_string;
 pub mod util;
 pub mod zmalloc;

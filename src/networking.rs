@@ -447,6 +447,20 @@ impl Client {
         }
     }
 
+    /// `setDeferredReplyBulkSds`: fills a reserved place with a bulk
+    /// string (XAUTOCLAIM's cursor, known after the entries it precedes).
+    pub fn set_deferred_bulk(&mut self, d: Option<DeferredLen>, s: &[u8]) {
+        let Some(DeferredLen(pos)) = d else { return };
+        let Some(idx) = pos.checked_sub(self.reply_base) else {
+            return;
+        };
+        if let Some(block) = self.reply.get_mut(idx as usize) {
+            write_len_header(block, b'$', s.len() as i64);
+            block.extend_from_slice(s);
+            block.extend_from_slice(b"\r\n");
+        }
+    }
+
     /// `setDeferredSetLen`.
     pub fn set_deferred_set_len(&mut self, d: Option<DeferredLen>, len: i64) {
         let prefix = if self.resp == 2 { b'*' } else { b'~' };

@@ -35,6 +35,7 @@ pub enum ObjType {
     List,
     Set,
     Hash,
+    Stream,
 }
 
 impl ObjType {
@@ -44,6 +45,7 @@ impl ObjType {
             ObjType::List => "list",
             ObjType::Set => "set",
             ObjType::Hash => "hash",
+            ObjType::Stream => "stream",
         }
     }
 }
@@ -63,6 +65,8 @@ pub enum Value {
     Set(crate::t_set::SetValue),
     /// A hash: `listpack` or `hashtable` (t_hash.rs).
     Hash(crate::t_hash::HashValue),
+    /// `OBJ_STREAM`, always `OBJ_ENCODING_STREAM`; boxed, being large.
+    Stream(Box<crate::t_stream::Stream>),
 }
 
 /// A keyspace value with its access clock (LRU seconds or LFU counter).
@@ -113,6 +117,7 @@ impl RObj {
             Value::List(_) => ObjType::List,
             Value::Set(_) => ObjType::Set,
             Value::Hash(_) => ObjType::Hash,
+            Value::Stream(_) => ObjType::Stream,
         }
     }
 
@@ -125,6 +130,7 @@ impl RObj {
             Value::List(_) => "quicklist",
             Value::Set(s) => s.encoding_name(),
             Value::Hash(h) => h.encoding_name(),
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -225,6 +231,7 @@ pub fn object_compute_size(o: &RObj) -> usize {
         Value::List(ql) => crate::t_list::list_compute_size(ql),
         Value::Set(s) => s.memory(),
         Value::Hash(h) => h.memory(),
+        Value::Stream(s) => crate::t_stream::stream_compute_size(s),
     };
     std::mem::size_of::<RObj>() + heap
 }

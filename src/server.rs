@@ -678,10 +678,10 @@ fn before_sleep(server: &mut Server) {
         networking::read_query_from_client(server, slot);
     }
     crate::expire::active_expire_cycle(server, crate::expire::ACTIVE_EXPIRE_CYCLE_FAST);
+    crate::blocked::handle_clients_blocked_on_keys(server);
     if server.cluster.is_some() {
         crate::cluster::cron::cluster_before_sleep(server);
     }
-    crate::blocked::handle_clients_blocked_on_keys(server);
     networking::handle_clients_with_pending_writes(server);
     networking::free_clients_in_async_free_queue(server);
 }

@@ -15,7 +15,7 @@ use std::path::Path;
 const REAL_REDIS: &str = "/usr/bin/redis-server";
 
 /// The commands whose key specs carry notes in 7.0.15.
-const WITH_NOTES: &[&str] = &["getex", "set", "bitfield"];
+const WITH_NOTES: &[&str] = &["getex", "set", "bitfield", "xadd"];
 
 /// The length of the first complete RESP element of `b`.
 fn elem_len(b: &[u8]) -> usize {
@@ -150,6 +150,23 @@ const GETKEYS_CALLS: &[&[&str]] = &[
     &["lmpop", "5", "a", "left"],
     &["nosuch", "x"],
     &["command", "info", "get"],
+    &["xadd", "s", "*", "f", "v"],
+    &["xread", "count", "2", "streams", "a", "b", "0", "0"],
+    &["xread", "streams", "a", "b", "0"],
+    &[
+        "xreadgroup",
+        "group",
+        "g",
+        "c",
+        "streams",
+        "a",
+        "b",
+        ">",
+        ">",
+    ],
+    &["xgroup", "create", "s", "g", "$", "mkstream"],
+    &["xinfo", "stream", "s", "full"],
+    &["xautoclaim", "s", "g", "c", "0", "0"],
 ];
 
 #[test]
