@@ -702,6 +702,12 @@ pub static COMMAND_TABLE: &[RedisCommand] = &[
     // ---- cluster (cluster.c) ----
     container("cluster", -2, 0, "cluster", CLUSTER_SUBCOMMANDS),
     // ---- end of cluster ----
+
+    // ---- cluster redirection (cluster.c) ----
+    cmd("asking", crate::cluster::redirect::asking_command, 1, CMD_FAST, NOKEYS, "cluster"),
+    cmd("readonly", crate::cluster::redirect::readonly_command, 1, CMD_FAST | CMD_LOADING | CMD_STALE, NOKEYS, "cluster"),
+    cmd("readwrite", crate::cluster::redirect::readwrite_command, 1, CMD_FAST | CMD_LOADING | CMD_STALE, NOKEYS, "cluster"),
+    // ---- end of cluster redirection ----
 ];
 
 /// The flags MULTI, DISCARD, WATCH and UNWATCH share.

@@ -9,6 +9,7 @@
 //! SELECT, FLUSHDB, KEYS, SCAN, RENAME, MOVE, COPY, SWAPDB ...) live here
 //! too; the expiry commands are in `expire.rs`.
 
+use crate::cluster::redirect::SlotToKeys;
 use crate::commands::{
     BeginSearch, CommandEntry, FindKeys, KeySpec, CMD_KEY_ACCESS, CMD_KEY_INCOMPLETE,
     CMD_KEY_NOT_KEY, CMD_KEY_OW, CMD_KEY_RO, CMD_KEY_RW, CMD_KEY_UPDATE, CMD_KEY_VARIABLE_FLAGS,
@@ -30,6 +31,9 @@ pub struct RedisDb {
     pub avg_ttl: i64,
     /// Where the active expire cycle resumes its scan of `expires`.
     pub expires_cursor: u64,
+    /// The keys of each hash slot, kept only by db 0 of a cluster node
+    /// (`slots_to_keys`); `None` costs a non-cluster server nothing per key.
+    pub slots_to_keys: Option<Box<SlotToKeys>>,
 }
 
 impl RedisDb {
@@ -40,6 +44,7 @@ impl RedisDb {
             expires: Dict::new(),
             avg_ttl: 0,
             expires_cursor: 0,
+            slots_to_keys: None,
         }
     }
 
@@ -199,7 +204,13 @@ impl Server {
     /// MOVE): its access clock travels with it, as the C object does.
     fn db_add_keep_clock(&mut self, db: usize, key: &[u8], val: RObj) {
         let t = val.obj_type();
-        self.dbs[db].dict.insert(Sds::new(key), val);
+        let d = &mut self.dbs[db];
+        let replaced = d.dict.insert(Sds::new(key), val).is_some();
+        if let Some(s) = &mut d.slots_to_keys {
+            if !replaced {
+                s.add(key);
+            }
+        }
         crate::blocked::signal_key_as_ready(self, db, key, t);
         crate::notify::notify_keyspace_event(self, NOTIFY_NEW, "new", key, db);
     }
@@ -274,6 +285,9 @@ impl Server {
                 v.lru = fresh;
                 added = Some(v.obj_type());
                 e.insert(Sds::new(key), v);
+                if let Some(s) = &mut d.slots_to_keys {
+                    s.add(key);
+                }
             }
         }
         if !keepttl && !d.expires.is_empty() {
@@ -306,20 +320,25 @@ impl Server {
 
     /// `dbDelete`: removes a key and its TTL. Returns whether it existed.
     pub fn db_delete(&mut self, db: usize, key: &[u8]) -> bool {
+        self.db_take(db, key).is_some()
+    }
+
+    /// Removes a key and its TTL from the keyspace and hands back its
+    /// value (RENAME and MOVE re-add it elsewhere).
+    fn db_take(&mut self, db: usize, key: &[u8]) -> Option<RObj> {
         let d = &mut self.dbs[db];
         if !d.expires.is_empty() {
             d.expires.remove(key);
         }
-        match d.dict.remove(key) {
-            Some(old) => {
-                // XREADGROUP readers of a deleted stream must be told.
-                if old.1.obj_type() == ObjType::Stream {
-                    crate::blocked::signal_key_as_ready(self, db, key, ObjType::Stream);
-                }
-                true
-            }
-            None => false,
+        let (_, val) = d.dict.remove(key)?;
+        if let Some(s) = &mut d.slots_to_keys {
+            s.del(key);
         }
+        // XREADGROUP readers of a deleted stream must be told.
+        if val.obj_type() == ObjType::Stream {
+            crate::blocked::signal_key_as_ready(self, db, key, ObjType::Stream);
+        }
+        Some(val)
     }
 
     /// `emptyData` for one database or all (-1). Returns the keys removed.
@@ -337,6 +356,9 @@ impl Server {
                 removed += d.dict.len();
                 d.dict.clear();
                 d.expires.clear();
+                if let Some(s) = &mut d.slots_to_keys {
+                    s.flush();
+                }
                 d.avg_ttl = 0;
                 d.expires_cursor = 0;
             }
@@ -368,6 +390,12 @@ impl Server {
         std::mem::swap(&mut d1.expires, &mut d2.expires);
         std::mem::swap(&mut d1.avg_ttl, &mut d2.avg_ttl);
         std::mem::swap(&mut d1.expires_cursor, &mut d2.expires_cursor);
+        // The slot index stays with db 0 and must describe its new dict.
+        for d in [d1, d2] {
+            if let Some(s) = &mut d.slots_to_keys {
+                s.rebuild(&d.dict);
+            }
+        }
         // Clients blocked on a key the swap filled can be served now.
         crate::blocked::scan_database_for_ready_keys(self, lo);
         crate::blocked::scan_database_for_ready_keys(self, hi);
@@ -777,11 +805,7 @@ fn rename_generic_command(server: &mut Server, c: &mut Client, nx: bool) {
         server.db_delete(db, &c.argv[2]);
     }
     let expire = server.dbs[db].get_expire(&c.argv[1]);
-    let d = &mut server.dbs[db];
-    if !d.expires.is_empty() {
-        d.expires.remove(&c.argv[1][..]);
-    }
-    let Some((_, val)) = d.dict.remove(&c.argv[1][..]) else {
+    let Some(val) = server.db_take(db, &c.argv[1]) else {
         return;
     };
     server.db_add_keep_clock(db, &c.argv[2], val);
@@ -829,11 +853,7 @@ pub fn move_command(server: &mut Server, c: &mut Client) {
         c.add_reply_long_long(0);
         return;
     }
-    let d = &mut server.dbs[src];
-    if !d.expires.is_empty() {
-        d.expires.remove(&c.argv[1][..]);
-    }
-    let Some((_, val)) = d.dict.remove(&c.argv[1][..]) else {
+    let Some(val) = server.db_take(src, &c.argv[1]) else {
         return;
     };
     server.db_add_keep_clock(dst, &c.argv[1], val);

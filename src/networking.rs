@@ -767,7 +767,6 @@ impl Client {
         self.reqtype = 0;
         self.multibulklen = 0;
         self.bulklen = -1;
-        self.flags &= !CLIENT_ASKING_RESET_MASK;
         // A REPLY SKIP applies to one command; SKIP_NEXT arms it for the next.
         self.flags &= !CLIENT_REPLY_SKIP;
         if self.flags & CLIENT_REPLY_SKIP_NEXT != 0 {
@@ -781,9 +780,6 @@ impl Client {
         self.reply_bytes
     }
 }
-
-/// ASKING lasts for one command unless the client is in MULTI.
-const CLIENT_ASKING_RESET_MASK: u64 = CLIENT_ASKING;
 
 fn write_len_header(out: &mut Vec<u8>, prefix: u8, len: i64) {
     out.push(prefix);

@@ -257,8 +257,8 @@ struct MemOverhead {
     startup_allocated: usize,
     peak_allocated: usize,
     clients_normal: usize,
-    /// Per non-empty database: (id, main table, expires table).
-    dbs: Vec<(usize, usize, usize)>,
+    /// Per non-empty database: (id, main table, expires table, slot index).
+    dbs: Vec<(usize, usize, usize, usize)>,
     overhead_total: usize,
     total_keys: usize,
     bytes_per_key: usize,
@@ -294,8 +294,9 @@ fn get_memory_overhead_data(server: &Server, current: &Client) -> MemOverhead {
         // the key and value structs inline).
         let main = db.dict.mem_overhead();
         let expires = db.expires.mem_overhead();
-        overhead += main + expires;
-        dbs.push((db.id, main, expires));
+        let slot_to_keys = db.slots_to_keys.as_ref().map_or(0, |s| s.mem_overhead());
+        overhead += main + expires + slot_to_keys;
+        dbs.push((db.id, main, expires, slot_to_keys));
     }
     let net_usage = if total > startup { total - startup } else { 1 };
     let dataset = total.saturating_sub(overhead);
@@ -374,12 +375,12 @@ fn memory_stats(server: &Server, c: &mut Client) {
     num(c, "aof.buffer", 0);
     num(c, "lua.caches", 0);
     num(c, "functions.caches", 0);
-    for &(id, main, expires) in &mh.dbs {
+    for &(id, main, expires, slot_to_keys) in &mh.dbs {
         c.add_reply_bulk(format!("db.{id}").as_bytes());
         c.add_reply_map_len(3);
         num(c, "overhead.hashtable.main", main);
         num(c, "overhead.hashtable.expires", expires);
-        num(c, "overhead.hashtable.slot-to-keys", 0);
+        num(c, "overhead.hashtable.slot-to-keys", slot_to_keys);
     }
     num(c, "overhead.total", mh.overhead_total);
     num(c, "keys.count", mh.total_keys);

@@ -366,9 +366,16 @@ impl Server {
 pub fn init_server(config: Config, commands: commands::Commands) -> Result<Server, String> {
     let el = EventLoop::ae_create_event_loop(config.maxclients as usize + 128)
         .map_err(|e| format!("Failed creating the event loop. Error message: '{e}'"))?;
-    let dbs = (0..config.databases.max(1) as usize)
+    let mut dbs: Vec<RedisDb> = (0..config.databases.max(1) as usize)
         .map(RedisDb::new)
         .collect();
+    if config.cluster_enabled {
+        // Only db 0 exists for a cluster node's clients (SELECT, MOVE and
+        // SWAPDB are refused), so only it keeps the slot index.
+        if let Some(db0) = dbs.first_mut() {
+            db0.slots_to_keys = Some(Box::default());
+        }
+    }
     let now_us = ustime();
     let mut server = Server {
         el,
@@ -774,7 +781,7 @@ fn clients_cron(server: &mut Server, hz: i64) {
         let Some(mut c) = server.take_client(slot) else {
             continue;
         };
-        let alive = !clients_cron_handle_timeout(server, &c);
+        let alive = !clients_cron_handle_timeout(server, &mut c);
         if alive {
             clients_cron_resize_query_buffer(server, &mut c);
             clients_cron_track_expansive_clients(server, &c, cur_slot);
@@ -784,7 +791,7 @@ fn clients_cron(server: &mut Server, hz: i64) {
 }
 
 /// `clientsCronHandleTimeout`: true when the client must be closed.
-fn clients_cron_handle_timeout(server: &Server, c: &Client) -> bool {
+fn clients_cron_handle_timeout(server: &mut Server, c: &mut Client) -> bool {
     let maxidle = server.config.timeout;
     if maxidle > 0
         && c.flags
@@ -797,6 +804,14 @@ fn clients_cron_handle_timeout(server: &Server, c: &Client) -> bool {
     {
         server.server_log(LL_VERBOSE, "Closing idle client");
         return true;
+    }
+    // A client blocked on a slot that moved away (or while the cluster is
+    // down) is redirected rather than left waiting.
+    if c.flags & networking::CLIENT_BLOCKED != 0
+        && server.cluster.is_some()
+        && crate::cluster::redirect::cluster_redirect_blocked_client_if_needed(server, c)
+    {
+        crate::blocked::unblock_client(server, c);
     }
     false
 }
@@ -871,6 +886,12 @@ pub fn process_command_and_reset_client(server: &mut Server, c: &mut Client) {
     // C checks on every reply block; once per command bounds the same.
     networking::close_client_on_output_buffer_limit_reached(server, c);
     if c.flags & networking::CLIENT_BLOCKED == 0 {
+        // ASKING lasts for the next command only (or the transaction).
+        if c.flags & networking::CLIENT_ASKING != 0
+            && !crate::cluster::redirect::asking_survives_reset(server, c)
+        {
+            c.flags &= !networking::CLIENT_ASKING;
+        }
         c.reset_client();
     }
     if c.flags & CLIENT_CLOSE_AFTER_COMMAND != 0 {
@@ -958,6 +979,13 @@ pub fn process_command(server: &mut Server, c: &mut Client) {
     }
     if in_multi && flags & commands::CMD_NO_MULTI != 0 {
         reject_command(server, c, "Command not allowed inside a transaction");
+        return;
+    }
+    // A cluster node serves only the slots it owns; the one branch a
+    // non-cluster server pays here.
+    if server.cluster.is_some()
+        && crate::cluster::redirect::cluster_redirect_if_needed(server, c, idx)
+    {
         return;
     }
     if c.flags & networking::CLIENT_PUBSUB != 0

@@ -571,8 +571,9 @@ pub fn cluster_command(server: &mut Server, c: &mut Client) {
                 crate::config::helpers::strerror(&e)
             )),
         },
-        // KEYSLOT, COUNTKEYSINSLOT and GETKEYSINSLOT: written with the
-        // per-slot key index in `redirect` (branch cluster-redirect).
+        (b"keyslot", 3) => super::redirect::cluster_keyslot_command(server, c),
+        (b"countkeysinslot", 3) => super::redirect::cluster_countkeysinslot_command(server, c),
+        (b"getkeysinslot", 4) => super::redirect::cluster_getkeysinslot_command(server, c),
         (b"forget", 3) => {
             let Some(cl) = server.cluster.as_deref_mut() else {
                 return;

@@ -23,6 +23,7 @@
 //! | Slots management, Cluster state evaluation | `slots` |
 //! | Nodes to string representation | `nodes_string` |
 //! | CLUSTER command | `command` |
+//! | key space handling; serving / redirecting clients | `redirect` |
 //!
 //! Nodes and links point at each other by index (`NodeId`, `LinkId`: keys
 //! of the slabs in `ClusterState`) where C keeps pointers; a node's name is
@@ -37,6 +38,7 @@ pub mod link;
 pub mod msg;
 pub mod node;
 pub mod nodes_string;
+pub mod redirect;
 pub mod slots;
 
 use std::collections::HashMap;

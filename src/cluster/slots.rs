@@ -173,30 +173,14 @@ pub fn cluster_update_state(server: &mut Server) {
     }
 }
 
-/// `countKeysInSlot`, until the per-slot key index of the redirection
-/// work lands: counts the keys of db 0 hashing to `slot`.
+/// `countKeysInSlot`: from the slot index of `redirect`.
 pub fn count_keys_in_slot(server: &Server, slot: usize) -> usize {
-    server.dbs.first().map_or(0, |db| {
-        db.dict
-            .iter()
-            .filter(|(k, _)| key_hash_slot(k) == slot)
-            .count()
-    })
+    server.count_keys_in_slot(slot)
 }
 
-/// `delKeysInSlot`: deletes the keys of db 0 hashing to `slot`.
+/// `delKeysInSlot`: from the slot index of `redirect`.
 pub fn del_keys_in_slot(server: &mut Server, slot: usize) -> usize {
-    let keys: Vec<Vec<u8>> = server.dbs.first().map_or(Vec::new(), |db| {
-        db.dict
-            .iter()
-            .filter(|(k, _)| key_hash_slot(k) == slot)
-            .map(|(k, _)| k.to_vec())
-            .collect()
-    });
-    for k in &keys {
-        server.db_delete(0, k);
-    }
-    keys.len()
+    server.del_keys_in_slot(slot)
 }
 
 /// `clusterSetMaster`: makes myself a replica of `n` (bookkeeping only; the
