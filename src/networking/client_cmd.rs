@@ -601,6 +601,8 @@ fn client_unblock(server: &mut Server, c: &mut Client) {
         let postponed = target.btype == BLOCKED_POSTPONE;
         if unblock_error {
             target.add_reply_error("-UNBLOCKED client unblocked via CLIENT UNBLOCK");
+            // The target runs no command to count it: do it here.
+            crate::server::update_error_stats(server, &mut target);
         } else {
             blocked::reply_to_blocked_client_timed_out(&mut target);
         }
