@@ -367,20 +367,6 @@ fn leave_pubsub_mode_if_idle(c: &mut Client) {
     }
 }
 
-/// `keyHashSlot`: the cluster slot of a shard channel (CRC16 of the name, or
-/// of the first non-empty `{...}` part). A private copy until the cluster
-/// module provides the shared one.
-fn key_hash_slot(key: &[u8]) -> usize {
-    let hashed = match key.iter().position(|&b| b == b'{') {
-        Some(s) => match key[s + 1..].iter().position(|&b| b == b'}') {
-            Some(len) if len > 0 => &key[s + 1..s + 1 + len],
-            _ => key,
-        },
-        None => key,
-    };
-    (crc16::State::<crc16::XMODEM>::calculate(hashed) & 0x3FFF) as usize
-}
-
 /// Unsubscribes every client from the shard channels of a cluster slot
 /// this node no longer serves (`pubsubUnsubscribeShardChannels` over the
 /// slot's channels). Each subscriber gets an `sunsubscribe` message.
@@ -389,7 +375,7 @@ pub fn pubsub_unsubscribe_shard_channels_by_slot(server: &mut Server, slot: usiz
         .pubsub
         .shard_channels
         .keys()
-        .filter(|ch| key_hash_slot(ch) == slot)
+        .filter(|ch| crate::cluster::key_hash_slot(ch) == slot)
         .cloned()
         .collect();
     for ch in channels {
@@ -767,22 +753,6 @@ pub fn pubsub_mem_overhead(c: &Client) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn key_hash_slot_follows_hash_tags() {
-        // Known slots from the cluster specification.
-        assert_eq!(key_hash_slot(b"foo"), 12182);
-        assert_eq!(key_hash_slot(b"123456789"), 12739);
-        assert_eq!(
-            key_hash_slot(b"{user1000}.following"),
-            key_hash_slot(b"user1000")
-        );
-        // An empty tag hashes the whole name.
-        assert_eq!(key_hash_slot(b"foo{}{bar}"), {
-            (crc16::State::<crc16::XMODEM>::calculate(b"foo{}{bar}") & 0x3FFF) as usize
-        });
-        assert_eq!(key_hash_slot(b"foo{{bar}}zap"), key_hash_slot(b"{bar"));
-    }
 
     #[test]
     fn subscription_counts() {

@@ -226,6 +226,10 @@ pub fn cluster_before_sleep(server: &mut Server) {
     };
     let flags = cl.todo_before_sleep;
     cl.todo_before_sleep = 0;
+    let lost = std::mem::take(&mut cl.slots_to_remove_channels);
+    for slot in lost {
+        crate::pubsub::pubsub_unsubscribe_shard_channels_by_slot(server, slot);
+    }
     if flags & CLUSTER_TODO_UPDATE_STATE != 0 {
         super::slots::cluster_update_state(server);
     }

@@ -196,6 +196,9 @@ pub struct ClusterState {
     pub stats_pfail_nodes: u64,
     pub stat_cluster_links_buffer_limit_exceeded: u64,
     pub owner_not_claiming_slot: Box<SlotBitmap>,
+    /// Slots whose shard channels must be unsubscribed (`removeChannelsInSlot`):
+    /// `del_slot` notes them, `cluster_before_sleep` reaches pub/sub.
+    pub slots_to_remove_channels: Vec<usize>,
 
     // Fields that are globals or statics in C.
     /// The bus listeners (`server.cfd`).

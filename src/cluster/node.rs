@@ -95,6 +95,7 @@ impl ClusterState {
             stats_pfail_nodes: 0,
             stat_cluster_links_buffer_limit_exceeded: 0,
             owner_not_claiming_slot: Box::new([0; CLUSTER_SLOTS / 8]),
+            slots_to_remove_channels: Vec::new(),
             cfd: Vec::new(),
             lock_file: None,
             config_file,

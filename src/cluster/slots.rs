@@ -72,9 +72,11 @@ impl ClusterState {
         let Some(n) = self.slots.get(slot).copied().flatten() else {
             return false;
         };
-        // Shard channels of a slot this shard no longer serves are
-        // unsubscribed by `removeChannelsInSlot` once sharded pub/sub
-        // exists (issue: pub/sub).
+        // Our shard (we are the owner or one of its replicas) stops
+        // serving the slot: its shard channels go too.
+        if self.get_nodes_serving_my_slots(n).contains(&self.myself) {
+            self.slots_to_remove_channels.push(slot);
+        }
         self.node_clear_slot_bit(n, slot);
         self.slots[slot] = None;
         true
