@@ -94,33 +94,89 @@ fn fill_strings(c: &mut Conn) {
     ok(c.cmd("SELECT 0"));
 }
 
-#[test]
-fn rdb_written_by_redis_loads_here_with_the_same_digest() {
-    let Some(real) = real_redis() else { return };
-    let dir = TestDir::new("from-real");
+/// One value of every type and encoding (small and big), a stream with
+/// a group, pending entries and a deleted entry among them.
+fn fill_collections(c: &mut Conn) {
+    let mut cmds: Vec<String> = vec![
+        "RPUSH list:small a b 1 2 -300000".into(),
+        "SADD set:intset 1 2 3 -5 100000 4294967296".into(),
+        "SADD set:ht a b c 1".into(),
+        "HSET hash:lp f1 v1 f2 2 f3 -7".into(),
+        format!("HSET hash:longvalue f {}", "x".repeat(100)),
+        "ZADD zset:lp 1 a 2.5 b -3 c 4 1000".into(),
+        "XADD st 1-1 f v g w".into(),
+        "XADD st 1-2 f v2 g w2".into(),
+        "XADD st 2-0 other 1".into(),
+    ];
+    for i in 0..1000 {
+        cmds.push(format!(
+            "RPUSH list:big item-{i} {i} {}",
+            "y".repeat(i % 70)
+        ));
+    }
+    for i in 0..600 {
+        cmds.push(format!("SADD set:bigints {}", i * 7));
+        cmds.push(format!("HSET hash:ht field-{i} {}", i * 3));
+        cmds.push(format!("XADD st {}-0 f {i} g x{i}", 3 + i));
+    }
+    for i in 0..200 {
+        cmds.push(format!(
+            "ZADD zset:skiplist {}.25 member-{i}",
+            i as i64 - 100
+        ));
+    }
+    cmds.push("ZADD zset:skiplist inf top -inf bottom".into());
+    cmds.push("XDEL st 1-2 50-0".into());
+    cmds.push("XGROUP CREATE st g 0".into());
+    cmds.push("XGROUP CREATE st g2 $".into());
+    cmds.push("XREADGROUP GROUP g alice COUNT 5 STREAMS st >".into());
+    cmds.push("XREADGROUP GROUP g bob COUNT 3 STREAMS st >".into());
+    cmds.push("XACK st g 1-1".into());
+    cmds.push("XGROUP CREATECONSUMER st g carol".into());
+    for cmd in cmds {
+        let r = c.cmd(&cmd);
+        assert!(!matches!(r, Reply::Error(_)), "{cmd}: {r:?}");
+    }
+}
+
+/// The keys `fill_collections` creates.
+const COLLECTION_KEYS: [&str; 11] = [
+    "list:small",
+    "list:big",
+    "set:intset",
+    "set:ht",
+    "set:bigints",
+    "hash:lp",
+    "hash:ht",
+    "hash:longvalue",
+    "zset:lp",
+    "zset:skiplist",
+    "st",
+];
+
+/// Fills a real Redis with `fill`, has it SAVE, and checks that we load
+/// the file to the same DEBUG DIGEST. Returns our connection.
+fn load_what_redis_saved(real: &Path, dir: &TestDir, fill: fn(&mut Conn)) -> (Server, Conn) {
     let expected = {
-        let theirs = start_in(real, &dir, &[]);
+        let theirs = start_in(real, dir, &[]);
         let mut c = theirs.connect();
-        fill_strings(&mut c);
+        fill(&mut c);
         ok(c.cmd("SAVE"));
         digest(&mut c)
     };
-    let ours = start_in(&server_binary(), &dir, &[]);
+    let ours = start_in(&server_binary(), dir, &[]);
     let mut c = ours.connect();
     assert_eq!(digest(&mut c), expected);
-    assert_eq!(info_field(&mut c, "rdb_last_load_keys_loaded"), "1200");
-    let ttl = c.cmd("TTL k:4");
-    assert!(matches!(ttl, Reply::Int(t) if t > 900), "{ttl:?}");
+    (ours, c)
 }
 
-#[test]
-fn rdb_written_here_loads_in_redis_with_the_same_digest() {
-    let Some(real) = real_redis() else { return };
-    let dir = TestDir::new("to-real");
+/// Fills our server with `fill`, SAVEs, checks the file with
+/// redis-check-rdb, and that a real Redis loads it to the same digest.
+fn redis_loads_what_we_saved(real: &Path, dir: &TestDir, fill: fn(&mut Conn)) {
     let expected = {
-        let ours = start_in(&server_binary(), &dir, &[]);
+        let ours = start_in(&server_binary(), dir, &[]);
         let mut c = ours.connect();
-        fill_strings(&mut c);
+        fill(&mut c);
         ok(c.cmd("SAVE"));
         digest(&mut c)
     };
@@ -133,9 +189,61 @@ fn rdb_written_here_loads_in_redis_with_the_same_digest() {
         assert!(out.status.success(), "{text}");
         assert!(text.contains("RDB looks OK"), "{text}");
     }
-    let theirs = start_in(real, &dir, &[]);
+    let theirs = start_in(real, dir, &[]);
     let mut c = theirs.connect();
     assert_eq!(digest(&mut c), expected);
+}
+
+#[test]
+fn rdb_written_by_redis_loads_here_with_the_same_digest() {
+    let Some(real) = real_redis() else { return };
+    let dir = TestDir::new("from-real");
+    let (_ours, mut c) = load_what_redis_saved(real, &dir, fill_strings);
+    assert_eq!(info_field(&mut c, "rdb_last_load_keys_loaded"), "1200");
+    let ttl = c.cmd("TTL k:4");
+    assert!(matches!(ttl, Reply::Int(t) if t > 900), "{ttl:?}");
+}
+
+#[test]
+fn rdb_written_here_loads_in_redis_with_the_same_digest() {
+    let Some(real) = real_redis() else { return };
+    redis_loads_what_we_saved(real, &TestDir::new("to-real"), fill_strings);
+}
+
+#[test]
+fn every_type_crosses_rdb_files_and_dump_payloads_both_ways() {
+    let Some(real) = real_redis() else { return };
+    let (_ours, mut a) = load_what_redis_saved(real, &TestDir::new("types-from"), fill_collections);
+    for key in COLLECTION_KEYS {
+        let enc = a.cmd(&format!("OBJECT ENCODING {key}"));
+        assert!(matches!(enc, Reply::Bulk(_)), "{key}: {enc:?}");
+    }
+    redis_loads_what_we_saved(real, &TestDir::new("types-to"), fill_collections);
+    // DUMP payloads of the real server restore here to the same value.
+    let dir = TestDir::new("types-dump");
+    let theirs = start_in(real, &dir, &[]);
+    let mut b = theirs.connect();
+    fill_collections(&mut b);
+    for key in COLLECTION_KEYS {
+        let Reply::Bulk(payload) = b.cmd(&format!("DUMP {key}")) else {
+            panic!("DUMP {key}")
+        };
+        ok(a.cmd_args(&[b"RESTORE", b"copy", b"0", &payload, b"REPLACE"]));
+        let want = b.cmd(&format!("DEBUG DIGEST-VALUE {key}"));
+        assert_eq!(a.cmd("DEBUG DIGEST-VALUE copy"), want, "{key}");
+        assert_eq!(a.cmd(&format!("DEBUG DIGEST-VALUE {key}")), want, "{key}");
+        assert_eq!(
+            a.cmd("OBJECT ENCODING copy"),
+            b.cmd(&format!("OBJECT ENCODING {key}")),
+            "{key}"
+        );
+        // And ours restore in the real server.
+        let Reply::Bulk(ours) = a.cmd(&format!("DUMP {key}")) else {
+            panic!("our DUMP {key}")
+        };
+        ok(b.cmd_args(&[b"RESTORE", b"copy", b"0", &ours, b"REPLACE"]));
+        assert_eq!(b.cmd("DEBUG DIGEST-VALUE copy"), want, "{key}");
+    }
 }
 
 #[test]

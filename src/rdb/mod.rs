@@ -37,6 +37,7 @@
 
 pub mod load;
 pub mod save;
+mod types;
 
 use crate::lzf::{lzf_compress, lzf_decompress};
 use crate::object::{RObj, Value};
@@ -284,6 +285,7 @@ pub fn rdb_save_string_object(rdb: &mut Rio, o: &RObj) -> SaveResult {
         Value::Int(v) => rdb_save_long_long_as_string_object(rdb, *v),
         Value::EmbStr(s) => rdb_save_raw_string(rdb, s.as_bytes()),
         Value::Raw(v) => rdb_save_raw_string(rdb, v),
+        _ => Ok(0),
     }
 }
 
@@ -317,9 +319,7 @@ pub fn rdb_save_binary_float_value(rdb: &mut Rio, val: f32) -> SaveResult {
 
 /// `rdbSaveObjectType`: the type byte for the value's encoding.
 pub fn rdb_save_object_type(rdb: &mut Rio, o: &RObj) -> SaveResult {
-    let t = match &o.value {
-        Value::Int(_) | Value::EmbStr(_) | Value::Raw(_) => RDB_TYPE_STRING,
-    };
+    let t = types::collection_rdb_type(&o.value).unwrap_or(RDB_TYPE_STRING);
     rdb_save_type(rdb, t)
 }
 
@@ -328,6 +328,7 @@ pub fn rdb_save_object_type(rdb: &mut Rio, o: &RObj) -> SaveResult {
 pub fn rdb_save_object(rdb: &mut Rio, o: &RObj, _key: &[u8], _dbid: usize) -> SaveResult {
     match &o.value {
         Value::Int(_) | Value::EmbStr(_) | Value::Raw(_) => rdb_save_string_object(rdb, o),
+        v => types::rdb_save_collection(rdb, v),
     }
 }
 
@@ -618,12 +619,15 @@ pub fn module_type_name_by_id(moduleid: u64) -> String {
 /// `rdbLoadObject`: the value of type `rdbtype`. `key` and `dbid` are for
 /// the types that need them.
 pub fn rdb_load_object(
-    _server: &Server,
+    server: &Server,
     rdbtype: u8,
     rdb: &mut Rio,
     _key: &[u8],
     _dbid: usize,
 ) -> LoadResult<RObj> {
+    if let Some(r) = types::rdb_load_collection(server, rdbtype, rdb) {
+        return r;
+    }
     match rdbtype {
         RDB_TYPE_STRING => rdb_load_encoded_string_object(rdb),
         RDB_TYPE_MODULE | RDB_TYPE_MODULE_2 => {
