@@ -629,3 +629,41 @@ fn access_clocks_survive_a_reload() {
     ok(c.cmd("DEBUG RELOAD"));
     assert_eq!(c.cmd("OBJECT FREQ hot"), Reply::Int(200));
 }
+
+#[test]
+fn corrupt_payloads_of_every_type_are_refused_without_panic() {
+    let s = Server::start(&[]);
+    let mut c = s.connect();
+    fill_collections(&mut c);
+    let readers = [
+        "LRANGE copy 0 -1",
+        "SMEMBERS copy",
+        "HGETALL copy",
+        "ZRANGE copy 0 -1 WITHSCORES",
+        "XRANGE copy - +",
+        "XINFO STREAM copy FULL",
+        "DEBUG DIGEST-VALUE copy",
+    ];
+    for key in COLLECTION_KEYS {
+        let Reply::Bulk(payload) = c.cmd(&format!("DUMP {key}")) else {
+            panic!("DUMP {key}")
+        };
+        let data_len = payload.len() - 10;
+        let step = (data_len / 300).max(1);
+        for pos in (0..data_len).step_by(step) {
+            for flip in [0xffu8, 0x01, 0x80] {
+                let mut p = payload[..data_len + 2].to_vec();
+                p[pos] ^= flip;
+                let crc = crc64_jones(&p);
+                p.extend_from_slice(&crc.to_le_bytes());
+                let r = c.cmd_args(&[b"RESTORE", b"copy", b"0", &p, b"REPLACE"]);
+                if r == Reply::Status("OK".into()) {
+                    for cmd in readers {
+                        c.cmd(cmd);
+                    }
+                }
+            }
+        }
+        assert_eq!(c.cmd("PING"), Reply::Status("PONG".into()), "{key}");
+    }
+}

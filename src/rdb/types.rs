@@ -18,7 +18,7 @@ use super::{
 };
 use crate::dict::Dict;
 use crate::intset::Intset;
-use crate::listpack::{validate_integrity, Listpack, LpEntry};
+use crate::listpack::{validate_integrity, Listpack};
 use crate::object::{RObj, Value};
 use crate::quicklist::{End, Node};
 use crate::rio::Rio;
@@ -176,7 +176,7 @@ fn load_listpack(rdb: &mut Rio, line: u32, what: &str) -> LoadResult<Listpack> {
 /// are all different (`lpValidateIntegrityAndDups` with pairs).
 fn lp_pairs_without_dups(lp: &Listpack) -> bool {
     let count = lp.count();
-    if count % 2 != 0 {
+    if !count.is_multiple_of(2) {
         return false;
     }
     let mut seen: Dict<Sds, ()> = Dict::new();
@@ -251,12 +251,18 @@ fn rdb_load_quicklist(server: &Server, rdb: &mut Rio) -> LoadResult<Value> {
                 "Quicklist integrity check failed.".to_string(),
             ));
         }
+        let blob = rdb_load_string(rdb)?;
+        if blob.is_empty() {
+            return Err(RdbLoadError::Eof);
+        }
         if container == QUICKLIST_NODE_CONTAINER_PLAIN {
-            ql.append_node(Node::Plain(rdb_load_string(rdb)?));
+            ql.append_node(Node::Plain(blob));
             continue;
         }
-        // An empty listpack is silently skipped, as C does.
-        let lp = load_listpack(rdb, 2071, "Listpack integrity check failed.")?;
+        // A listpack without elements is skipped, as C does.
+        let lp = Listpack::from_bytes(blob).ok_or_else(|| {
+            rdb_report_corrupt(2071, "Listpack integrity check failed.".to_string())
+        })?;
         ql.append_node(Node::Packed(lp));
     }
     if ql.is_empty() {
@@ -324,14 +330,15 @@ fn rdb_load_hash(server: &Server, rdb: &mut Rio) -> LoadResult<Value> {
         HashValue::new()
     };
     for _ in 0..len {
-        let field = rdb_load_string(rdb)?;
-        let value = rdb_load_string(rdb)?;
-        h.try_conversion(&[field.clone(), value.clone()], max_value);
-        if h.set(&field, &value, max_entries, max_value) {
-            return Err(rdb_report_corrupt(
-                1969,
-                "Duplicate hash fields detected".to_string(),
-            ));
+        let pair = [rdb_load_string(rdb)?, rdb_load_string(rdb)?];
+        h.try_conversion(&pair, max_value);
+        let was_listpack = matches!(h, HashValue::Listpack(_));
+        if h.set(&pair[0], &pair[1], max_entries, max_value) {
+            return Err(if was_listpack {
+                rdb_report_corrupt(1951, "Hash with dup elements".to_string())
+            } else {
+                rdb_report_corrupt(2019, "Duplicate hash fields detected".to_string())
+            });
         }
     }
     Ok(Value::Hash(h))
@@ -400,14 +407,6 @@ fn rdb_load_zset_listpack(server: &Server, rdb: &mut Rio) -> LoadResult<Value> {
     const MSG: &str = "Zset listpack integrity check failed.";
     let lp = load_listpack(rdb, 2255, MSG)?;
     if !lp_pairs_without_dups(&lp) {
-        return Err(rdb_report_corrupt(2255, MSG.to_string()));
-    }
-    // Scores must read as numbers for the range commands to make sense.
-    let scores_ok = lp.iter().skip(1).step_by(2).all(|e| match e {
-        LpEntry::Int(_) => true,
-        LpEntry::Str(s) => crate::util::string2d(s).is_some_and(|d| !d.is_nan()),
-    });
-    if !scores_ok {
         return Err(rdb_report_corrupt(2255, MSG.to_string()));
     }
     if lp.is_empty() {
