@@ -90,4 +90,5 @@ pub mod t_stream;
 pub mod t_string;
 pub mod t_zset;
 pub mod util;
+pub mod ziplist;
 pub mod zmalloc;

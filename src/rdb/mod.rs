@@ -15,13 +15,14 @@
 //! | rdb.c part | module |
 //! |---|---|
 //! | low level encodings, `rdbSaveObject`, `rdbLoadObject` | this file |
+//! | the list, set, hash, zset and stream parts of those two | `types` |
 //! | `rdbSaveRio`, `rdbSave`, `rdbSaveBackground`, SAVE, BGSAVE, the child | `save` |
 //! | `rdbLoadRio`, `rdbLoad`, loading state, error reports | `load` |
 //!
 //! # Adding a type
 //!
-//! A value type plugs in with three match arms in this file, each calling
-//! one function of its own module:
+//! A value type plugs in with three match arms (the collections' are in
+//! `types`), each using small accessors of its own module:
 //! - [`rdb_save_object_type`]: the RDB type byte of the value's encoding
 //!   (e.g. `RDB_TYPE_LIST_QUICKLIST_2`);
 //! - [`rdb_save_object`]: writes the value, with the primitives below

@@ -12,9 +12,10 @@ use super::{
     rdb_generic_load_string, rdb_load_binary_double_value, rdb_load_double_value, rdb_load_len,
     rdb_load_millisecond_time, rdb_load_string, rdb_report_corrupt, rdb_save_binary_double_value,
     rdb_save_len, rdb_save_millisecond_time, rdb_save_raw_string, rdb_write_raw, LoadResult,
-    RdbLoadError, SaveResult, RDB_TYPE_HASH, RDB_TYPE_HASH_LISTPACK, RDB_TYPE_LIST,
-    RDB_TYPE_LIST_QUICKLIST_2, RDB_TYPE_SET, RDB_TYPE_SET_INTSET, RDB_TYPE_STREAM_LISTPACKS,
-    RDB_TYPE_STREAM_LISTPACKS_2, RDB_TYPE_ZSET, RDB_TYPE_ZSET_2, RDB_TYPE_ZSET_LISTPACK,
+    RdbLoadError, SaveResult, RDB_TYPE_HASH, RDB_TYPE_HASH_LISTPACK, RDB_TYPE_HASH_ZIPLIST,
+    RDB_TYPE_LIST, RDB_TYPE_LIST_QUICKLIST, RDB_TYPE_LIST_QUICKLIST_2, RDB_TYPE_LIST_ZIPLIST,
+    RDB_TYPE_SET, RDB_TYPE_SET_INTSET, RDB_TYPE_STREAM_LISTPACKS, RDB_TYPE_STREAM_LISTPACKS_2,
+    RDB_TYPE_ZSET, RDB_TYPE_ZSET_2, RDB_TYPE_ZSET_LISTPACK, RDB_TYPE_ZSET_ZIPLIST,
 };
 use crate::dict::Dict;
 use crate::intset::Intset;
@@ -30,6 +31,7 @@ use crate::t_stream::{Stream, StreamCG, StreamConsumer, StreamId, StreamNack};
 use crate::t_zset::listpack::ZListpack;
 use crate::t_zset::skiplist::{ZSet, NIL};
 use crate::t_zset::{ListpackLimits, ZSetValue};
+use crate::ziplist::{ziplist_entries, ziplist_to_listpack};
 
 /// `QUICKLIST_NODE_CONTAINER_PLAIN` / `_PACKED` as RDB records them.
 const QUICKLIST_NODE_CONTAINER_PLAIN: u64 = 1;
@@ -166,12 +168,6 @@ fn rdb_save_stream(rdb: &mut Rio, s: &Stream) -> SaveResult {
     Ok(n)
 }
 
-/// A blob that must be a well-formed listpack.
-fn load_listpack(rdb: &mut Rio, line: u32, what: &str) -> LoadResult<Listpack> {
-    let blob = rdb_load_string(rdb)?;
-    Listpack::from_bytes(blob).ok_or_else(|| rdb_report_corrupt(line, what.to_string()))
-}
-
 /// Whether a listpack holds pairs whose first elements (fields, members)
 /// are all different (`lpValidateIntegrityAndDups` with pairs).
 fn lp_pairs_without_dups(lp: &Listpack) -> bool {
@@ -201,13 +197,18 @@ pub fn rdb_load_collection(
 ) -> Option<LoadResult<RObj>> {
     let value = match rdbtype {
         RDB_TYPE_LIST => rdb_load_list_plain(server, rdb),
-        RDB_TYPE_LIST_QUICKLIST_2 => rdb_load_quicklist(server, rdb),
+        RDB_TYPE_LIST_QUICKLIST | RDB_TYPE_LIST_QUICKLIST_2 => {
+            rdb_load_quicklist(server, rdb, rdbtype == RDB_TYPE_LIST_QUICKLIST_2)
+        }
+        RDB_TYPE_LIST_ZIPLIST => rdb_load_list_ziplist(server, rdb),
         RDB_TYPE_SET => rdb_load_set(server, rdb),
         RDB_TYPE_SET_INTSET => rdb_load_intset(server, rdb),
         RDB_TYPE_HASH => rdb_load_hash(server, rdb),
-        RDB_TYPE_HASH_LISTPACK => rdb_load_hash_listpack(server, rdb),
+        RDB_TYPE_HASH_LISTPACK => rdb_load_hash_listpack(server, rdb, false),
+        RDB_TYPE_HASH_ZIPLIST => rdb_load_hash_listpack(server, rdb, true),
         RDB_TYPE_ZSET | RDB_TYPE_ZSET_2 => rdb_load_zset(server, rdb, rdbtype == RDB_TYPE_ZSET_2),
-        RDB_TYPE_ZSET_LISTPACK => rdb_load_zset_listpack(server, rdb),
+        RDB_TYPE_ZSET_LISTPACK => rdb_load_zset_listpack(server, rdb, false),
+        RDB_TYPE_ZSET_ZIPLIST => rdb_load_zset_listpack(server, rdb, true),
         RDB_TYPE_STREAM_LISTPACKS | RDB_TYPE_STREAM_LISTPACKS_2 => {
             rdb_load_stream(rdb, rdbtype).map(|s| Value::Stream(Box::new(s)))
         }
@@ -232,8 +233,8 @@ fn rdb_load_list_plain(server: &Server, rdb: &mut Rio) -> LoadResult<Value> {
 }
 
 /// `RDB_TYPE_LIST_QUICKLIST_2`: the nodes, each a plain element or a
-/// listpack.
-fn rdb_load_quicklist(server: &Server, rdb: &mut Rio) -> LoadResult<Value> {
+/// listpack; `RDB_TYPE_LIST_QUICKLIST` (not `v2`): ziplist nodes only.
+fn rdb_load_quicklist(server: &Server, rdb: &mut Rio, v2: bool) -> LoadResult<Value> {
     let len = rdb_load_len(rdb)?;
     if len == 0 {
         return Err(RdbLoadError::EmptyKey);
@@ -242,7 +243,11 @@ fn rdb_load_quicklist(server: &Server, rdb: &mut Rio) -> LoadResult<Value> {
         return Err(RdbLoadError::Eof);
     };
     for _ in 0..len {
-        let container = rdb_load_len(rdb)?;
+        let container = if v2 {
+            rdb_load_len(rdb)?
+        } else {
+            QUICKLIST_NODE_CONTAINER_PACKED
+        };
         if container != QUICKLIST_NODE_CONTAINER_PLAIN
             && container != QUICKLIST_NODE_CONTAINER_PACKED
         {
@@ -259,16 +264,56 @@ fn rdb_load_quicklist(server: &Server, rdb: &mut Rio) -> LoadResult<Value> {
             ql.append_node(Node::Plain(blob));
             continue;
         }
-        // A listpack without elements is skipped, as C does.
-        let lp = Listpack::from_bytes(blob).ok_or_else(|| {
-            rdb_report_corrupt(2071, "Listpack integrity check failed.".to_string())
-        })?;
+        // A node without elements is skipped, as C does.
+        let lp = if v2 {
+            Listpack::from_bytes(blob).ok_or_else(|| {
+                rdb_report_corrupt(2071, "Listpack integrity check failed.".to_string())
+            })?
+        } else {
+            ziplist_to_listpack(&blob).ok_or_else(|| {
+                rdb_report_corrupt(2081, "Ziplist integrity check failed.".to_string())
+            })?
+        };
         ql.append_node(Node::Packed(lp));
     }
     if ql.is_empty() {
         return Err(RdbLoadError::EmptyKey);
     }
     Ok(Value::List(ql))
+}
+
+/// `RDB_TYPE_LIST_ZIPLIST`: one ziplist, pushed into a new quicklist.
+fn rdb_load_list_ziplist(server: &Server, rdb: &mut Rio) -> LoadResult<Value> {
+    let blob = rdb_load_string(rdb)?;
+    let entries = ziplist_entries(&blob).ok_or_else(|| {
+        rdb_report_corrupt(2189, "List ziplist integrity check failed.".to_string())
+    })?;
+    if entries.is_empty() {
+        return Err(RdbLoadError::EmptyKey);
+    }
+    let Value::List(mut ql) = crate::t_list::create_list_object(server).value else {
+        return Err(RdbLoadError::Eof);
+    };
+    for e in entries {
+        ql.push(&e.to_vec(), End::Tail);
+    }
+    Ok(Value::List(ql))
+}
+
+/// A listpack blob, or with `ziplist` a ziplist blob converted to one,
+/// holding pairs without duplicate first elements; `line` and `msg` report
+/// anything else.
+fn load_pairs_blob(rdb: &mut Rio, ziplist: bool, line: u32, msg: &str) -> LoadResult<Listpack> {
+    let blob = rdb_load_string(rdb)?;
+    let lp = if ziplist {
+        ziplist_to_listpack(&blob)
+    } else {
+        Listpack::from_bytes(blob)
+    };
+    match lp {
+        Some(lp) if lp_pairs_without_dups(&lp) => Ok(lp),
+        _ => Err(rdb_report_corrupt(line, msg.to_string())),
+    }
 }
 
 /// `RDB_TYPE_SET`: an intset while the members are integers and few
@@ -344,13 +389,14 @@ fn rdb_load_hash(server: &Server, rdb: &mut Rio) -> LoadResult<Value> {
     Ok(Value::Hash(h))
 }
 
-/// `RDB_TYPE_HASH_LISTPACK`: the blob, a hashtable when over the limit.
-fn rdb_load_hash_listpack(server: &Server, rdb: &mut Rio) -> LoadResult<Value> {
-    const MSG: &str = "Hash listpack integrity check failed.";
-    let lp = load_listpack(rdb, 2301, MSG)?;
-    if !lp_pairs_without_dups(&lp) {
-        return Err(rdb_report_corrupt(2301, MSG.to_string()));
-    }
+/// `RDB_TYPE_HASH_LISTPACK` (or `_ZIPLIST`): the blob, a hashtable when
+/// over the limit.
+fn rdb_load_hash_listpack(server: &Server, rdb: &mut Rio, ziplist: bool) -> LoadResult<Value> {
+    let lp = if ziplist {
+        load_pairs_blob(rdb, true, 2275, "Hash ziplist integrity check failed.")?
+    } else {
+        load_pairs_blob(rdb, false, 2301, "Hash listpack integrity check failed.")?
+    };
     if lp.is_empty() {
         return Err(RdbLoadError::EmptyKey);
     }
@@ -402,13 +448,14 @@ fn rdb_load_zset(server: &Server, rdb: &mut Rio, binary: bool) -> LoadResult<Val
     Ok(Value::ZSet(z))
 }
 
-/// `RDB_TYPE_ZSET_LISTPACK`: the blob, a skiplist when over the limit.
-fn rdb_load_zset_listpack(server: &Server, rdb: &mut Rio) -> LoadResult<Value> {
-    const MSG: &str = "Zset listpack integrity check failed.";
-    let lp = load_listpack(rdb, 2255, MSG)?;
-    if !lp_pairs_without_dups(&lp) {
-        return Err(rdb_report_corrupt(2255, MSG.to_string()));
-    }
+/// `RDB_TYPE_ZSET_LISTPACK` (or `_ZIPLIST`): the blob, a skiplist when
+/// over the limit.
+fn rdb_load_zset_listpack(server: &Server, rdb: &mut Rio, ziplist: bool) -> LoadResult<Value> {
+    let lp = if ziplist {
+        load_pairs_blob(rdb, true, 2229, "Zset ziplist integrity check failed.")?
+    } else {
+        load_pairs_blob(rdb, false, 2255, "Zset listpack integrity check failed.")?
+    };
     if lp.is_empty() {
         return Err(RdbLoadError::EmptyKey);
     }
