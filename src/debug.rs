@@ -382,6 +382,10 @@ pub fn debug_command(server: &mut Server, c: &mut Client) {
             server.active_expire_enabled = atoi(&c.argv[2]) != 0;
             c.add_reply_ok();
         }
+        (b"set-skip-checksum-validation", 3) => {
+            server.rdb.skip_checksum_validation = atoi(&c.argv[2]) != 0;
+            c.add_reply_ok();
+        }
         (b"quicklist-packed-threshold", 3) => {
             // Up to a little under 4 GiB; 0 restores the default.
             match crate::util::memtoull(&c.argv[2]) {

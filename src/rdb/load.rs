@@ -379,7 +379,7 @@ fn rdb_load_body(
             return Err(RdbLoadError::Eof);
         }
         let cksum = u64::from_le_bytes(b);
-        if server.config.rdbchecksum {
+        if server.config.rdbchecksum && !server.rdb.skip_checksum_validation {
             if cksum == 0 {
                 server.server_log(
                     LL_WARNING,

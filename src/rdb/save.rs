@@ -58,6 +58,9 @@ pub struct RdbState {
     pub stat_fork_time: i64,
     /// Loading progress and outcome (INFO persistence).
     pub loading: super::load::LoadingState,
+    /// DEBUG SET-SKIP-CHECKSUM-VALIDATION: files and RESTORE payloads are
+    /// taken without checking their CRC-64 (to test the data checks).
+    pub skip_checksum_validation: bool,
 }
 
 impl Default for RdbState {
@@ -73,6 +76,7 @@ impl Default for RdbState {
             rdb_bgsave_scheduled: false,
             stat_rdb_saves: 0,
             stat_rdb_cow_bytes: 0,
+            skip_checksum_validation: false,
             stat_total_forks: 0,
             stat_fork_time: 0,
             loading: Default::default(),
