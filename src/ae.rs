@@ -208,10 +208,28 @@ pub fn ae_process_events<H: AeHandler>(h: &mut H) {
     } else {
         h.event_loop().ms_until_nearest_timer()
     };
+    poll_and_process_file_events(h, timeout);
+    process_time_events(h);
+}
 
+/// `processEventsWhileBlocked`: while a long operation (loading a file)
+/// holds the thread, serve the clients for a moment without running the
+/// timers: up to four non-blocking turns, fewer once nothing happens.
+pub fn ae_process_events_while_blocked<H: AeHandler>(h: &mut H) {
+    for _ in 0..4 {
+        h.before_sleep();
+        if poll_and_process_file_events(h, Some(Duration::ZERO)) == 0 {
+            break;
+        }
+    }
+}
+
+/// Polls for at most `timeout` and runs the ready file events; returns
+/// how many there were.
+fn poll_and_process_file_events<H: AeHandler>(h: &mut H, timeout: Option<Duration>) -> usize {
     let el = h.event_loop();
     let Some(mut events) = el.events.take() else {
-        return;
+        return 0;
     };
     if let Err(e) = el.poll.poll(&mut events, timeout) {
         // EINTR (a signal arrived) is the only expected error: go on with
@@ -225,6 +243,7 @@ pub fn ae_process_events<H: AeHandler>(h: &mut H) {
     }
     h.after_sleep();
 
+    let mut processed = 0;
     for event in events.iter() {
         let token = event.token();
         // A handler may have freed this registration (a client closed
@@ -236,10 +255,10 @@ pub fn ae_process_events<H: AeHandler>(h: &mut H) {
         let readable = event.is_readable() || event.is_read_closed() || event.is_error();
         let writable = event.is_writable() || event.is_write_closed();
         h.file_event(proc_, readable, writable);
+        processed += 1;
     }
     h.event_loop().events = Some(events);
-
-    process_time_events(h);
+    processed
 }
 
 /// The file events that are ready now, without waiting and without

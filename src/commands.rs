@@ -708,6 +708,14 @@ pub static COMMAND_TABLE: &[RedisCommand] = &[
     cmd("readonly", crate::cluster::redirect::readonly_command, 1, CMD_FAST | CMD_LOADING | CMD_STALE, NOKEYS, "cluster"),
     cmd("readwrite", crate::cluster::redirect::readwrite_command, 1, CMD_FAST | CMD_LOADING | CMD_STALE, NOKEYS, "cluster"),
     // ---- end of cluster redirection ----
+
+    // ---- persistence (rdb.c; DUMP/RESTORE of cluster.c) ----
+    cmd("save", crate::rdb::save::save_command, 1, CMD_NO_ASYNC_LOADING | CMD_ADMIN | CMD_NOSCRIPT | CMD_NO_MULTI, NOKEYS, "server"),
+    cmd("bgsave", crate::rdb::save::bgsave_command, -1, CMD_NO_ASYNC_LOADING | CMD_ADMIN | CMD_NOSCRIPT, NOKEYS, "server"),
+    cmd("dump", crate::cluster::migrate::dump_command, 2, CMD_READONLY, RO_ACCESS, "generic").tips(NONDET),
+    cmd("restore", crate::cluster::migrate::restore_command, -4, CMD_WRITE | CMD_DENYOOM, OW_UPDATE, "generic"),
+    cmd("restore-asking", crate::cluster::migrate::restore_command, -4, CMD_WRITE | CMD_DENYOOM | CMD_ASKING, OW_UPDATE, "server"),
+    // ---- end of persistence ----
 ];
 
 /// The flags MULTI, DISCARD, WATCH and UNWATCH share.

@@ -688,7 +688,7 @@ standard_configs! {
     standard {
         /* Bool configs */
         /// Checksum RDB files with CRC64.
-        "rdbchecksum", None, IMMUTABLE_CONFIG, Bool(), rdbchecksum: bool = true, None, None, todo;
+        "rdbchecksum", None, IMMUTABLE_CONFIG, Bool(), rdbchecksum: bool = true, None, None, live;
         /// Detach from the terminal and run in the background.
         "daemonize", None, IMMUTABLE_CONFIG, Bool(), daemonize: bool = false, None, None, live;
         /// Let I/O threads also read and parse queries.
@@ -698,13 +698,13 @@ standard_configs! {
         /// Refuse non-local clients when no password and no bind are set.
         "protected-mode", None, MODIFIABLE_CONFIG, Bool(), protected_mode: bool = true, None, None, live;
         /// Compress strings with LZF in RDB files.
-        "rdbcompression", None, MODIFIABLE_CONFIG, Bool(), rdbcompression: bool = true, None, None, todo;
+        "rdbcompression", None, MODIFIABLE_CONFIG, Bool(), rdbcompression: bool = true, None, None, live;
         /// Delete RDB files used only for replication when persistence is off.
         "rdb-del-sync-files", None, MODIFIABLE_CONFIG, Bool(), rdb_del_sync_files: bool = false, None, None, todo;
         /// Spend cron time on incremental rehashing of the main tables.
         "activerehashing", None, MODIFIABLE_CONFIG, Bool(), activerehashing: bool = true, None, None, live;
         /// Refuse writes while the last background save failed.
-        "stop-writes-on-bgsave-error", None, MODIFIABLE_CONFIG, Bool(), stop_writes_on_bgsave_error: bool = true, None, None, todo;
+        "stop-writes-on-bgsave-error", None, MODIFIABLE_CONFIG, Bool(), stop_writes_on_bgsave_error: bool = true, None, None, live;
         /// Set the process title shown by ps/top.
         "set-proc-title", None, IMMUTABLE_CONFIG, Bool(), set_proc_title: bool = true, None, None, todo;
         /// Raise the cron frequency with the number of clients.
@@ -730,7 +730,7 @@ standard_configs! {
         /// Refuse queries when some hash slot is not served.
         "cluster-require-full-coverage", None, MODIFIABLE_CONFIG, Bool(), cluster_require_full_coverage: bool = true, None, None, live;
         /// fsync every 4 MB while writing an RDB.
-        "rdb-save-incremental-fsync", None, MODIFIABLE_CONFIG, Bool(), rdb_save_incremental_fsync: bool = true, None, None, todo;
+        "rdb-save-incremental-fsync", None, MODIFIABLE_CONFIG, Bool(), rdb_save_incremental_fsync: bool = true, None, None, live;
         /// Load a truncated AOF tail instead of refusing to start.
         "aof-load-truncated", None, MODIFIABLE_CONFIG, Bool(), aof_load_truncated: bool = true, None, None, todo;
         /// Start rewritten AOFs with an RDB preamble.
@@ -800,7 +800,7 @@ standard_configs! {
         /// Program name in syslog lines.
         "syslog-ident", None, IMMUTABLE_CONFIG, Str(), syslog_ident: String = "redis", None, None, todo;
         /// RDB file name, inside `dir`.
-        "dbfilename", None, MODIFIABLE_CONFIG | PROTECTED_CONFIG, Str(), dbfilename: String = "dump.rdb", Some(is_valid_db_filename), None, todo;
+        "dbfilename", None, MODIFIABLE_CONFIG | PROTECTED_CONFIG, Str(), dbfilename: String = "dump.rdb", Some(is_valid_db_filename), None, live;
         /// Base name of the AOF files.
         "appendfilename", None, IMMUTABLE_CONFIG, Str(), appendfilename: String = "appendonly.aof", Some(is_valid_aof_filename), None, todo;
         /// Folder of the AOF files, inside `dir`.
@@ -918,9 +918,9 @@ standard_configs! {
         /// Uncompressed nodes at each end of a quicklist.
         "list-compress-depth", None, DEBUG_CONFIG | MODIFIABLE_CONFIG, Int(0, INT_MAX, INTEGER_CONFIG), list_compress_depth: i64 = 0, None, None, todo;
         /// Microseconds slept per key while saving (tests).
-        "rdb-key-save-delay", None, MODIFIABLE_CONFIG | HIDDEN_CONFIG, Int(INT_MIN, INT_MAX, INTEGER_CONFIG), rdb_key_save_delay: i64 = 0, None, None, todo;
+        "rdb-key-save-delay", None, MODIFIABLE_CONFIG | HIDDEN_CONFIG, Int(INT_MIN, INT_MAX, INTEGER_CONFIG), rdb_key_save_delay: i64 = 0, None, None, live;
         /// Microseconds slept per key while loading (tests).
-        "key-load-delay", None, MODIFIABLE_CONFIG | HIDDEN_CONFIG, Int(INT_MIN, INT_MAX, INTEGER_CONFIG), key_load_delay: i64 = 0, None, None, todo;
+        "key-load-delay", None, MODIFIABLE_CONFIG | HIDDEN_CONFIG, Int(INT_MIN, INT_MAX, INTEGER_CONFIG), key_load_delay: i64 = 0, None, None, live;
         /// Active expiry effort, 1-10.
         "active-expire-effort", None, MODIFIABLE_CONFIG, Int(1, 10, INTEGER_CONFIG), active_expire_effort: i64 = 1, None, None, live;
         /// Cron frequency; clamped to 1..500.
@@ -1004,7 +1004,7 @@ standard_configs! {
         /// Smallest AOF that is rewritten automatically.
         "auto-aof-rewrite-min-size", None, MODIFIABLE_CONFIG, Int(0, LLONG_MAX, MEMORY_CONFIG), auto_aof_rewrite_min_size: i64 = 64 * 1024 * 1024, None, None, todo;
         /// Bytes loaded between event loop turns while loading.
-        "loading-process-events-interval-bytes", None, MODIFIABLE_CONFIG | HIDDEN_CONFIG, Int(1024, INT_MAX, INTEGER_CONFIG), loading_process_events_interval_bytes: i64 = 1024 * 1024 * 2, None, None, todo;
+        "loading-process-events-interval-bytes", None, MODIFIABLE_CONFIG | HIDDEN_CONFIG, Int(1024, INT_MAX, INTEGER_CONFIG), loading_process_events_interval_bytes: i64 = 1024 * 1024 * 2, None, None, live;
 
         /* TLS configs (accepted and stored; TLS itself is not supported) */
         /// TLS port; 0 off.
@@ -1050,7 +1050,7 @@ standard_configs! {
     }
     special {
         "dir", None, MODIFIABLE_CONFIG | PROTECTED_CONFIG | DENY_LOADING_CONFIG, set_config_dir_option, get_config_dir_option, rewrite_config_dir_option, Dir, live;
-        "save", None, MODIFIABLE_CONFIG | MULTI_ARG_CONFIG, set_config_save_option, get_config_save_option, rewrite_config_save_option, None, todo;
+        "save", None, MODIFIABLE_CONFIG | MULTI_ARG_CONFIG, set_config_save_option, get_config_save_option, rewrite_config_save_option, None, live;
         "client-output-buffer-limit", None, MODIFIABLE_CONFIG | MULTI_ARG_CONFIG, set_config_client_output_buffer_limit_option, get_config_client_output_buffer_limit_option, rewrite_config_client_output_buffer_limit_option, None, live;
         "oom-score-adj-values", None, MODIFIABLE_CONFIG | MULTI_ARG_CONFIG, set_config_oom_score_adj_values_option, get_config_oom_score_adj_values_option, rewrite_config_oom_score_adj_values_option, OomScoreAdj, live;
         "notify-keyspace-events", None, MODIFIABLE_CONFIG, set_config_notify_keyspace_events_option, get_config_notify_keyspace_events_option, rewrite_config_notify_keyspace_events_option, None, live;

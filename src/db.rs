@@ -465,8 +465,11 @@ pub fn flushall_command(server: &mut Server, c: &mut Client) {
     if get_flush_command_flags(c).is_none() {
         return;
     }
+    // `flushAllDataAndResetRDB`: a running BGSAVE is stopped, and with
+    // save points the empty dataset is saved at once.
     let removed = server.empty_data(-1);
-    server.dirty += removed as u64 + 1;
+    server.dirty += removed as u64;
+    crate::rdb::save::flush_all_reset_rdb(server);
     c.add_reply_ok();
 }
 

@@ -110,55 +110,6 @@ fn hex_digest(d: &[u8; 20]) -> String {
 }
 
 // ----------------------------------------------------------------------
-// DEBUG OBJECT helpers.
-// ----------------------------------------------------------------------
-
-/// `rdbSaveLen`'s size: 1, 2, 5 or 9 bytes.
-fn rdb_len_size(len: u64) -> usize {
-    if len < 1 << 6 {
-        1
-    } else if len < 1 << 14 {
-        2
-    } else if len <= u32::MAX as u64 {
-        5
-    } else {
-        9
-    }
-}
-
-/// `rdbEncodeInteger`'s size, 0 when the value needs the string form.
-fn rdb_encoded_integer_size(v: i64) -> usize {
-    if (-(1 << 7)..(1 << 7)).contains(&v) {
-        2
-    } else if (-(1 << 15)..(1 << 15)).contains(&v) {
-        3
-    } else if (-(1i64 << 31)..(1i64 << 31)).contains(&v) {
-        5
-    } else {
-        0
-    }
-}
-
-/// `rdbSavedObjectLen` for a string. This is an estimate until `rdb.rs`
-/// exists: strings longer than 20 bytes are counted uncompressed, where
-/// Redis would count the LZF form when compression saves space.
-fn rdb_saved_string_len(o: &RObj) -> usize {
-    let mut buf = [0u8; 24];
-    let Some(s) = o.string_bytes(&mut buf) else {
-        return 0;
-    };
-    if s.len() <= 11 {
-        if let Some(v) = crate::util::string2ll(s) {
-            let n = rdb_encoded_integer_size(v);
-            if n > 0 {
-                return n;
-            }
-        }
-    }
-    rdb_len_size(s.len() as u64) + s.len()
-}
-
-// ----------------------------------------------------------------------
 // Parsing helpers with C's lenient semantics.
 // ----------------------------------------------------------------------
 
@@ -365,7 +316,7 @@ fn debug_clusterlink_kill(server: &mut Server, c: &mut Client) {
 
 /// DEBUG <subcommand> [<arg> ...]
 ///
-/// The subcommands that need parts not ported yet (RELOAD, LOADAOF,
+/// The subcommands that need parts not ported yet (LOADAOF,
 /// RESTART, OOM, ASSERT, HTSTATS, ...) answer like an unknown subcommand
 /// for now.
 pub fn debug_command(server: &mut Server, c: &mut Client) {
@@ -388,6 +339,7 @@ pub fn debug_command(server: &mut Server, c: &mut Client) {
             crate::util::mstime() / 1000
         ),
         (b"object", 3) => debug_object(server, c),
+        (b"reload", _) => debug_reload(server, c),
         (b"populate", 3..=5) => debug_populate(server, c),
         (b"digest", 2) => {
             let d = compute_dataset_digest(server);
@@ -428,6 +380,10 @@ pub fn debug_command(server: &mut Server, c: &mut Client) {
         }
         (b"set-active-expire", 3) => {
             server.active_expire_enabled = atoi(&c.argv[2]) != 0;
+            c.add_reply_ok();
+        }
+        (b"set-skip-checksum-validation", 3) => {
+            server.rdb.skip_checksum_validation = atoi(&c.argv[2]) != 0;
             c.add_reply_ok();
         }
         (b"quicklist-packed-threshold", 3) => {
@@ -498,11 +454,64 @@ fn debug_object(server: &mut Server, c: &mut Client) {
         o as *const RObj,
         o.refcount(),
         o.encoding_name(),
-        rdb_saved_string_len(o),
+        crate::rdb::rdb_saved_object_len(server, o, &c.argv[2], c.db),
         o.lru,
         server.estimate_object_idle_time(o.lru) / 1000
     );
     c.add_reply_status(&line);
+}
+
+/// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: saves the dataset (unless
+/// NOSAVE), empties memory (unless NOFLUSH) and loads the file back, so
+/// tests can check that what was written reads back the same.
+fn debug_reload(server: &mut Server, c: &mut Client) {
+    let mut flush = true;
+    let mut save = true;
+    let mut flags = 0;
+    for opt in &c.argv[2..] {
+        if opt.eq_ignore_ascii_case(b"merge") {
+            flags |= crate::rdb::load::RDBFLAGS_ALLOW_DUP;
+        } else if opt.eq_ignore_ascii_case(b"noflush") {
+            flush = false;
+        } else if opt.eq_ignore_ascii_case(b"nosave") {
+            save = false;
+        } else {
+            c.add_reply_error("DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
+            return;
+        }
+    }
+    let filename = server.config.dbfilename.clone();
+    if save {
+        let rsi = crate::rdb::save::rdb_populate_save_info(server);
+        if !crate::rdb::save::rdb_save(server, &filename, rsi.as_ref()) {
+            c.add_reply_error("-ERR");
+            return;
+        }
+    }
+    if flush {
+        server.empty_data(-1);
+    }
+    // This client is out of the client table while it runs, so the
+    // events served during the load cannot touch it (C protects it).
+    if crate::rdb::load::rdb_load(server, &filename, None, flags).is_err() {
+        c.add_reply_error("Error trying to load the RDB dump");
+        return;
+    }
+    server.server_log(LL_WARNING, "DB reloaded by DEBUG RELOAD");
+    c.add_reply_ok();
+}
+
+/// `debugDelay`: sleeps `usec` microseconds; a negative value sleeps one
+/// microsecond with a probability of 1/-usec, for delays too short to sleep.
+pub fn debug_delay(usec: i64) {
+    let usec = if usec < 0 {
+        rand::random::<u64>().is_multiple_of(usec.unsigned_abs()) as u64
+    } else {
+        usec as u64
+    };
+    if usec > 0 {
+        std::thread::sleep(std::time::Duration::from_micros(usec));
+    }
 }
 
 /// DEBUG POPULATE count [prefix] [size]: string keys `prefix:N` holding
@@ -835,28 +844,6 @@ mod tests {
         assert_eq!(strtod_prefix(b"0.5"), 0.5);
         assert_eq!(strtod_prefix(b"1.5s"), 1.5);
         assert_eq!(strtod_prefix(b"x"), 0.0);
-    }
-
-    #[test]
-    fn rdb_string_sizes() {
-        assert_eq!(rdb_saved_string_len(&RObj::create_string_object(b"12")), 2);
-        assert_eq!(
-            rdb_saved_string_len(&RObj::create_string_object(b"1000")),
-            3
-        );
-        assert_eq!(
-            rdb_saved_string_len(&RObj::create_string_object(b"100000")),
-            5
-        );
-        assert_eq!(rdb_saved_string_len(&RObj::create_string_object(b"foo")), 4);
-        assert_eq!(
-            rdb_saved_string_len(&RObj::create_string_object_from_long_long(1 << 40)),
-            14
-        );
-        assert_eq!(
-            rdb_saved_string_len(&RObj::create_string_object(&[b'x'; 100])),
-            102
-        );
     }
 
     #[test]

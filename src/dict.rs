@@ -599,6 +599,13 @@ impl<K: Hash + Eq, V> Dict<K, V> {
         true
     }
 
+    /// `dictExpand`: sizes the table for `size` entries ahead of time (an
+    /// RDB's RESIZEDB hint), so that loading does not rehash as it grows.
+    /// Does nothing while rehashing or when the table is big enough.
+    pub fn expand(&mut self, size: usize) {
+        self.dict_expand(size);
+    }
+
     /// Grows the table when it is full (`_dictExpandIfNeeded`).
     fn dict_expand_if_needed(&mut self) {
         if self.is_rehashing() {

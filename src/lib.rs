@@ -40,15 +40,21 @@
 //!   clients postponed by CLIENT PAUSE), `replication` (replication.c: for
 //!   now replication IDs and the MONITOR feed), `zmalloc` (zmalloc.c: memory
 //!   accounting), `util` (util.c).
+//! - `rdb` (rdb.c: the RDB format, SAVE/BGSAVE, loading), `rio` (rio.c:
+//!   the streams it reads and writes), `lzf` (liblzf), `crc64` (crc64.c),
+//!   `childinfo` (childinfo.c: what a forked child reports);
+//!   DUMP and RESTORE are in `cluster::migrate` as in cluster.c.
 
 pub mod acl;
 pub mod ae;
 pub mod anet;
 pub mod bitops;
 pub mod blocked;
+pub mod childinfo;
 pub mod cluster;
 pub mod commands;
 pub mod config;
+pub mod crc64;
 pub mod db;
 pub mod debug;
 pub mod dict;
@@ -60,13 +66,16 @@ pub mod functions;
 pub mod intset;
 pub mod latency;
 pub mod listpack;
+pub mod lzf;
 pub mod multi;
 pub mod networking;
 pub mod notify;
 pub mod object;
 pub mod pubsub;
 pub mod quicklist;
+pub mod rdb;
 pub mod replication;
+pub mod rio;
 pub mod script;
 pub mod script_lua;
 pub mod sds;
@@ -81,4 +90,5 @@ pub mod t_stream;
 pub mod t_string;
 pub mod t_zset;
 pub mod util;
+pub mod ziplist;
 pub mod zmalloc;

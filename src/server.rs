@@ -238,6 +238,8 @@ pub struct Server {
     pub cluster: Option<Box<crate::cluster::ClusterState>>,
     /// EVAL, FUNCTION and the script being run.
     pub scripting: crate::script::ScriptingState,
+    /// RDB persistence: the BGSAVE child, save outcomes, loading progress.
+    pub rdb: crate::rdb::save::RdbState,
 }
 
 impl Server {
@@ -432,6 +434,7 @@ pub fn init_server(config: Config, commands: commands::Commands) -> Result<Serve
         pubsub: Default::default(),
         cluster: None,
         scripting: Default::default(),
+        rdb: Default::default(),
     };
     listen_to_port(&mut server)?;
     if server.config.cluster_enabled {
@@ -672,6 +675,23 @@ pub fn update_cached_time(server: &mut Server) {
 
 /// `beforeSleep`: work done once per loop turn before polling.
 fn before_sleep(server: &mut Server) {
+    if server.loading {
+        // Serving clients in the middle of a load (C's
+        // `ProcessingEventsWhileBlocked`): only replies and closes, and a
+        // shutdown signal ends the process without saving the partial
+        // dataset (`whileBlockedCron`).
+        check_shutdown_signal(server);
+        if server.shutdown_asap {
+            if prepare_for_shutdown(server, SHUTDOWN_NOSAVE).is_ok() {
+                std::process::exit(0);
+            }
+            server.server_log(LL_WARNING, "SIGTERM received but errors trying to shut down the server, check the logs for more information");
+            server.shutdown_asap = false;
+        }
+        networking::handle_clients_with_pending_writes(server);
+        networking::free_clients_in_async_free_queue(server);
+        return;
+    }
     check_shutdown_signal(server);
     crate::blocked::handle_blocked_clients_timeout(server);
     crate::blocked::process_unblocked_clients(server);
@@ -714,11 +734,14 @@ fn server_cron(server: &mut Server) -> i64 {
     if server.cluster.is_some() && run_with_period(server, hz, 100) {
         crate::cluster::cron::cluster_cron(server);
     }
+    crate::rdb::save::rdb_cron(server);
     networking::client_cmd::check_client_pause_timeout_and_return_if_paused(server);
     if server.shutdown_asap {
+        SHUTDOWN_IN_PROGRESS.store(true, std::sync::atomic::Ordering::SeqCst);
         if prepare_for_shutdown(server, 0).is_ok() {
             std::process::exit(0);
         }
+        SHUTDOWN_IN_PROGRESS.store(false, std::sync::atomic::Ordering::SeqCst);
         server.shutdown_asap = false;
     }
     server.cronloops += 1;
@@ -988,6 +1011,14 @@ pub fn process_command(server: &mut Server, c: &mut Client) {
     {
         return;
     }
+    if (flags | exec_flags) & commands::CMD_WRITE != 0
+        || server.commands.list[idx].fullname == "ping"
+    {
+        if let Some(err) = crate::rdb::save::write_commands_denied_by_disk_error(server) {
+            reject_command(server, c, err);
+            return;
+        }
+    }
     if c.flags & networking::CLIENT_PUBSUB != 0
         && c.resp == 2
         && !crate::pubsub::allowed_in_subscribed_context(server, idx)
@@ -1165,24 +1196,18 @@ pub fn prepare_for_shutdown(server: &mut Server, mut flags: u32) -> Result<(), S
         flags = (flags & !SHUTDOWN_SAVE) | SHUTDOWN_NOSAVE;
     }
     server.server_log(LL_WARNING, "User requested shutdown...");
-    if flags & SHUTDOWN_SAVE != 0 {
-        server.server_log(LL_NOTICE, "Saving the final RDB snapshot before exiting.");
-        // There is no RDB persistence yet, so the save always fails.
+    let (save, nosave, force) = (
+        flags & SHUTDOWN_SAVE != 0,
+        flags & SHUTDOWN_NOSAVE != 0,
+        flags & SHUTDOWN_FORCE != 0,
+    );
+    if !crate::rdb::save::rdb_shutdown_save(server, save, nosave, force) {
         server.server_log(
             LL_WARNING,
-            "RDB persistence is not available in this build.",
+            "Errors trying to shut down the server. Check the logs for more information.",
         );
-        if flags & SHUTDOWN_FORCE != 0 {
-            server.server_log(LL_WARNING, "Error trying to save the DB. Exit anyway.");
-        } else {
-            server.server_log(LL_WARNING, "Error trying to save the DB, can't exit.");
-            server.server_log(
-                LL_WARNING,
-                "Errors trying to shut down the server. Check the logs for more information.",
-            );
-            server.shutdown_asap = false;
-            return Err("Errors trying to SHUTDOWN. Check logs.".to_string());
-        }
+        server.shutdown_asap = false;
+        return Err("Errors trying to SHUTDOWN. Check logs.".to_string());
     }
     if let Some(pidfile) = &server.config.pidfile {
         server.server_log(LL_NOTICE, "Removing the pid file.");
@@ -1406,12 +1431,35 @@ fn usage() -> ! {
 
 /// SIGTERM/SIGINT only set a flag; `server_cron` shuts down (as C does).
 static SHUTDOWN_SIGNAL: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+/// Set while `server_cron` runs a scheduled shutdown (which may be saving).
+static SHUTDOWN_IN_PROGRESS: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+/// `temp-<pid>.rdb`, made before any signal can arrive so that the handler
+/// only reads it.
+static TEMP_RDB_PATH: std::sync::OnceLock<std::ffi::CString> = std::sync::OnceLock::new();
 
 extern "C" fn sig_shutdown_handler(sig: libc::c_int) {
-    SHUTDOWN_SIGNAL.store(sig, std::sync::atomic::Ordering::SeqCst);
+    use std::sync::atomic::Ordering;
+    // A second SIGINT while a shutdown is pending or saving means "now":
+    // drop the half-written RDB and leave (C's "You insist...").
+    let pending =
+        SHUTDOWN_IN_PROGRESS.load(Ordering::SeqCst) || SHUTDOWN_SIGNAL.load(Ordering::SeqCst) != 0;
+    if pending && sig == libc::SIGINT {
+        if let Some(path) = TEMP_RDB_PATH.get() {
+            // SAFETY: unlink and _exit are async-signal-safe; the path is a
+            // valid C string that is never freed.
+            unsafe { libc::unlink(path.as_ptr()) };
+        }
+        // SAFETY: as above.
+        unsafe { libc::_exit(1) };
+    }
+    SHUTDOWN_SIGNAL.store(sig, Ordering::SeqCst);
 }
 
 fn setup_signal_handlers() {
+    let _ = TEMP_RDB_PATH.set(
+        std::ffi::CString::new(format!("temp-{}.rdb", std::process::id())).unwrap_or_default(),
+    );
     // SAFETY: the handler only stores into an atomic, which is
     // async-signal-safe; SIGPIPE is ignored so writes return EPIPE.
     unsafe {
@@ -1436,10 +1484,12 @@ fn check_shutdown_signal(server: &mut Server) {
         } else {
             "SIGTERM"
         };
-        server.server_log(
-            LL_WARNING,
-            &format!("Received {name} scheduling shutdown..."),
-        );
+        let msg = if server.loading {
+            "Received shutdown signal during loading, scheduling shutdown.".to_string()
+        } else {
+            format!("Received {name} scheduling shutdown...")
+        };
+        server.server_log(LL_WARNING, &msg);
         server.shutdown_asap = true;
     }
 }
@@ -1618,6 +1668,7 @@ pub fn main() {
     let _ = set_oom_score_adj(&mut server, None);
     server.info.initial_memory_usage = crate::zmalloc::zmalloc_used_memory();
     server_log_raw(LL_NOTICE, "Server initialized");
+    crate::rdb::load::load_data_from_disk(&mut server);
     server_log_raw(LL_NOTICE, "Ready to accept connections");
     ae::ae_main(&mut server);
 }

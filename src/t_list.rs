@@ -46,7 +46,7 @@ fn push_event(end: End) -> &'static str {
 }
 
 /// `createQuicklistObject` with the configured node size and compression.
-fn create_list_object(server: &Server) -> RObj {
+pub fn create_list_object(server: &Server) -> RObj {
     let fill = server
         .config
         .list_max_listpack_size

@@ -466,6 +466,8 @@ fn shutdown_exits() {
         c.cmd("SHUTDOWN SAVE NOSAVE"),
         Reply::Error("ERR syntax error".into())
     );
+    // A directory in the way of the RDB file makes the final save fail.
+    std::fs::create_dir_all(s.dir.join("dump.rdb")).expect("mkdir");
     assert_eq!(
         c.cmd("SHUTDOWN SAVE"),
         Reply::Error("ERR Errors trying to SHUTDOWN. Check logs.".into())

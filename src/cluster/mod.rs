@@ -23,6 +23,7 @@
 //! | Slots management, Cluster state evaluation | `slots` |
 //! | Nodes to string representation | `nodes_string` |
 //! | CLUSTER command | `command` |
+//! | DUMP, RESTORE and MIGRATE commands | `migrate` |
 //! | key space handling; serving / redirecting clients | `redirect` |
 //!
 //! Nodes and links point at each other by index (`NodeId`, `LinkId`: keys
@@ -35,6 +36,7 @@ pub mod failover;
 pub mod gossip;
 pub mod init;
 pub mod link;
+pub mod migrate;
 pub mod msg;
 pub mod node;
 pub mod nodes_string;

@@ -137,13 +137,14 @@ fn no_effect_yet_list() {
         "timeout",
         "maxclients",
         "cluster-enabled",
+        "save",
     ] {
         assert!(!names.contains(&live), "{live}");
     }
     for todo in [
         "maxmemory",
         "appendonly",
-        "save",
+        "appendfsync",
         "cluster-migration-barrier",
     ] {
         assert!(names.contains(&todo), "{todo}");

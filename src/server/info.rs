@@ -437,25 +437,34 @@ pub fn gen_redis_info_string(
 
     if want("persistence") {
         section(&mut info, &mut sections, "Persistence");
+        let r = &server.rdb;
+        let now = crate::util::mstime() / 1000;
+        let bgsave_in_progress = r.child_pid != -1;
+        let ci = &r.child_info;
+        let fork_perc = if ci.current_save_keys_total > 0 {
+            ci.current_save_keys_processed as f64 / ci.current_save_keys_total as f64 * 100.0
+        } else {
+            0.0
+        };
         fields!(info,
             "loading" => server.loading as i32,
             "async_loading" => 0,
-            "current_cow_peak" => 0,
-            "current_cow_size" => 0,
-            "current_cow_size_age" => 0,
-            "current_fork_perc" => "0.00",
-            "current_save_keys_processed" => 0,
-            "current_save_keys_total" => 0,
+            "current_cow_peak" => ci.current_cow_peak,
+            "current_cow_size" => ci.current_cow_bytes,
+            "current_cow_size_age" => if ci.current_cow_updated != 0 { (crate::util::mstime() - ci.current_cow_updated).max(0) / 1000 } else { 0 },
+            "current_fork_perc" => format!("{fork_perc:.2}"),
+            "current_save_keys_processed" => ci.current_save_keys_processed,
+            "current_save_keys_total" => ci.current_save_keys_total,
             "rdb_changes_since_last_save" => server.dirty,
-            "rdb_bgsave_in_progress" => 0,
+            "rdb_bgsave_in_progress" => bgsave_in_progress as i32,
             "rdb_last_save_time" => server.info.lastsave,
-            "rdb_last_bgsave_status" => "ok",
-            "rdb_last_bgsave_time_sec" => -1,
-            "rdb_current_bgsave_time_sec" => -1,
-            "rdb_saves" => 0,
-            "rdb_last_cow_size" => 0,
-            "rdb_last_load_keys_expired" => 0,
-            "rdb_last_load_keys_loaded" => 0,
+            "rdb_last_bgsave_status" => if r.lastbgsave_ok { "ok" } else { "err" },
+            "rdb_last_bgsave_time_sec" => r.rdb_save_time_last,
+            "rdb_current_bgsave_time_sec" => if bgsave_in_progress { now - r.rdb_save_time_start } else { -1 },
+            "rdb_saves" => r.stat_rdb_saves,
+            "rdb_last_cow_size" => r.stat_rdb_cow_bytes,
+            "rdb_last_load_keys_expired" => r.loading.rdb_last_load_keys_expired,
+            "rdb_last_load_keys_loaded" => r.loading.rdb_last_load_keys_loaded,
             "aof_enabled" => 0,
             "aof_rewrite_in_progress" => 0,
             "aof_rewrite_scheduled" => 0,
@@ -469,6 +478,34 @@ pub fn gen_redis_info_string(
             "module_fork_in_progress" => 0,
             "module_fork_last_cow_size" => 0,
         );
+        if server.loading {
+            let l = &r.loading;
+            let mut perc = 0.0;
+            let mut remaining: i64 = 1;
+            if l.loading_total_bytes > 0 {
+                perc = l.loading_loaded_bytes as f64 / l.loading_total_bytes as f64 * 100.0;
+                remaining = l.loading_total_bytes as i64 - l.loading_loaded_bytes as i64;
+            } else if l.loading_rdb_used_mem > 0 {
+                // The memory figure only estimates the file size.
+                perc = (l.loading_loaded_bytes as f64 / l.loading_rdb_used_mem as f64 * 100.0)
+                    .min(99.99);
+                remaining = (l.loading_rdb_used_mem as i64 - l.loading_loaded_bytes as i64).max(1);
+            }
+            let elapsed = now - l.loading_start_time;
+            let eta = if elapsed == 0 {
+                1
+            } else {
+                elapsed * remaining / (l.loading_loaded_bytes as i64 + 1)
+            };
+            fields!(info,
+                "loading_start_time" => l.loading_start_time,
+                "loading_total_bytes" => l.loading_total_bytes,
+                "loading_rdb_used_mem" => l.loading_rdb_used_mem,
+                "loading_loaded_bytes" => l.loading_loaded_bytes,
+                "loading_loaded_perc" => format!("{perc:.2}"),
+                "loading_eta_seconds" => eta,
+            );
+        }
     }
 
     if want("stats") {
@@ -503,8 +540,8 @@ pub fn gen_redis_info_string(
             "pubsub_channels" => server.pubsub.channels_count(),
             "pubsub_patterns" => server.pubsub.patterns_count(),
             "pubsubshard_channels" => server.pubsub.shard_channels_count(),
-            "latest_fork_usec" => 0,
-            "total_forks" => 0,
+            "latest_fork_usec" => server.rdb.stat_fork_time,
+            "total_forks" => server.rdb.stat_total_forks,
             "migrate_cached_sockets" => 0,
             "slave_expires_tracked_keys" => 0,
             "active_defrag_hits" => 0,

@@ -191,6 +191,54 @@ pub struct TrimArgs {
     pub limit: i64,
 }
 
+/// `streamValidateListpackIntegrity` (deep): whether an already
+/// well-formed listpack read from RDB is laid out as a stream node (master
+/// entry, then entries each ending with its element count), so that the
+/// iterators can walk it without running off its end.
+pub fn stream_validate_listpack_integrity(lp: &Listpack) -> bool {
+    let e: Vec<LpEntry<'_>> = lp.iter().collect();
+    let int = |i: usize| -> Option<i64> {
+        match e.get(i)? {
+            LpEntry::Int(v) => Some(*v),
+            LpEntry::Str(s) => crate::util::string2ll(s),
+        }
+    };
+    let walk = || -> Option<bool> {
+        let count = int(0)?;
+        let deleted = int(1)?;
+        let master_fields = int(2)?;
+        let master_fields_n = usize::try_from(master_fields).ok()?;
+        let mut i = 3usize.checked_add(master_fields_n)?;
+        if int(i)? != 0 {
+            return Some(false);
+        }
+        i += 1;
+        let mut left = count.checked_add(deleted)?;
+        while left > 0 {
+            left -= 1;
+            let flags = int(i)?;
+            int(i + 1)?;
+            int(i + 2)?;
+            i += 3;
+            let mut fields = master_fields;
+            let mut extra = 3i64;
+            if flags & STREAM_ITEM_FLAG_SAMEFIELDS == 0 {
+                fields = int(i)?;
+                i += 1;
+                i = i.checked_add(usize::try_from(fields).ok()?)?;
+                extra = extra.checked_add(fields)?.checked_add(1)?;
+            }
+            i = i.checked_add(usize::try_from(fields).ok()?)?;
+            if i >= e.len() || int(i)? != fields.checked_add(extra)? {
+                return Some(false);
+            }
+            i += 1;
+        }
+        Some(i == e.len())
+    };
+    walk().unwrap_or(false)
+}
+
 /// `lpGetInteger`: an element that must be a number.
 fn lp_get_integer(lp: &Listpack, p: usize) -> i64 {
     match lp.get(p) {

@@ -55,6 +55,17 @@ impl ZListpack {
         ZListpack::default()
     }
 
+    /// Wraps a listpack read from RDB, already checked to hold member and
+    /// score pairs without duplicate members.
+    pub fn from_listpack(lp: Listpack) -> ZListpack {
+        ZListpack { lp }
+    }
+
+    /// The listpack as RDB stores it.
+    pub fn as_listpack(&self) -> &Listpack {
+        &self.lp
+    }
+
     /// `zzlLength`.
     pub fn len(&self) -> usize {
         self.lp.count() / 2
