@@ -18,9 +18,20 @@ pub fn server_binary() -> PathBuf {
 }
 
 /// A free TCP port on loopback (racy by nature, good enough for tests).
+/// A port nothing listens on now, never handed out before in this test
+/// process (the kernel may give a just-released ephemeral port again, and
+/// two servers of parallel tests must not race for it).
 pub fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind port 0");
-    l.local_addr().expect("local addr").port()
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    loop {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind port 0");
+        let port = l.local_addr().expect("local addr").port();
+        let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
 }
 
 /// A running server, killed on drop.
@@ -38,6 +49,17 @@ impl Server {
 
     /// Starts any redis-server binary (ours, or Debian's for differential tests).
     pub fn start_binary(bin: &std::path::Path, args: &[&str]) -> Server {
+        // A port taken between free_port and the server's bind makes the
+        // server exit: try another one.
+        for _ in 0..5 {
+            if let Some(server) = Self::try_start(bin, args) {
+                return server;
+            }
+        }
+        panic!("server did not start");
+    }
+
+    fn try_start(bin: &std::path::Path, args: &[&str]) -> Option<Server> {
         let port = free_port();
         let dir =
             std::env::temp_dir().join(format!("redis-mio-test-{}-{}", std::process::id(), port));
@@ -53,11 +75,15 @@ impl Server {
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         let child = cmd.spawn().expect("spawn redis-server");
-        let server = Server { child, port, dir };
+        let mut server = Server { child, port, dir };
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
+            if !matches!(server.child.try_wait(), Ok(None)) {
+                return None;
+            }
             if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return server;
+                // Whoever answered, our server must still be the one alive.
+                return matches!(server.child.try_wait(), Ok(None)).then_some(server);
             }
             std::thread::sleep(Duration::from_millis(20));
         }
