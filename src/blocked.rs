@@ -425,3 +425,42 @@ pub fn handle_blocked_clients_timeout(server: &mut Server) {
         server.put_client_back(c, true);
     }
 }
+
+/// Units of a blocking command's timeout argument.
+pub const UNIT_SECONDS: u8 = 0;
+pub const UNIT_MILLISECONDS: u8 = 1;
+
+/// `getTimeoutFromObjectOrReply`: a blocking timeout argument as the
+/// deadline in unix ms, 0 for none. Seconds may have decimals (BLPOP and
+/// friends); milliseconds are an integer (XREAD BLOCK).
+pub fn get_timeout_from_object_or_reply(c: &mut Client, arg: &[u8], unit: u8) -> Option<i64> {
+    let tval = if unit == UNIT_SECONDS {
+        let Some(ld) = crate::util::string2ld(arg) else {
+            c.add_reply_error("timeout is not a float or out of range");
+            return None;
+        };
+        let ms = (ld.to_f64() * 1000.0).ceil();
+        // C converts with a cast; out of range it yields the "integer
+        // indefinite" value, i64::MIN, which is then reported as negative.
+        if ms.is_finite() && ms >= i64::MIN as f64 && ms < i64::MAX as f64 {
+            ms as i64
+        } else {
+            i64::MIN
+        }
+    } else {
+        crate::object::get_long_long_from_object_or_reply(
+            c,
+            arg,
+            Some("timeout is not an integer or out of range"),
+        )?
+    };
+    if tval < 0 {
+        c.add_reply_error("timeout is negative");
+        return None;
+    }
+    Some(if tval > 0 {
+        tval.saturating_add(crate::util::mstime())
+    } else {
+        0
+    })
+}

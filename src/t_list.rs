@@ -813,32 +813,6 @@ pub fn serve_clients_blocked_on_list_key(server: &mut Server, db: usize, key: &[
     }
 }
 
-/// `getTimeoutFromObjectOrReply` in seconds: the deadline in unix ms, 0
-/// for none.
-pub fn get_timeout_from_object_or_reply(c: &mut Client, arg: &[u8]) -> Option<i64> {
-    let Some(ld) = crate::util::string2ld(arg) else {
-        c.add_reply_error("timeout is not a float or out of range");
-        return None;
-    };
-    let ms = (ld.to_f64() * 1000.0).ceil();
-    // C converts with a cast; out of range it yields the "integer
-    // indefinite" value, i64::MIN, which is then reported as negative.
-    let tval = if ms.is_finite() && ms >= i64::MIN as f64 && ms < i64::MAX as f64 {
-        ms as i64
-    } else {
-        i64::MIN
-    };
-    if tval < 0 {
-        c.add_reply_error("timeout is negative");
-        return None;
-    }
-    Some(if tval > 0 {
-        tval.saturating_add(crate::util::mstime())
-    } else {
-        0
-    })
-}
-
 /// `blockingPopGenericCommand`: BLPOP, BRPOP, BLMPOP.
 fn blocking_pop_generic_command(
     server: &mut Server,
@@ -849,7 +823,8 @@ fn blocking_pop_generic_command(
     count: i64,
 ) {
     let arg = c.argv[timeout_idx].clone();
-    let Some(timeout) = get_timeout_from_object_or_reply(c, &arg) else {
+    let Some(timeout) = blocked::get_timeout_from_object_or_reply(c, &arg, blocked::UNIT_SECONDS)
+    else {
         return;
     };
     for key in &keys {
@@ -954,7 +929,8 @@ pub fn blmove_command(server: &mut Server, c: &mut Client) {
         return;
     };
     let arg = c.argv[5].clone();
-    let Some(timeout) = get_timeout_from_object_or_reply(c, &arg) else {
+    let Some(timeout) = blocked::get_timeout_from_object_or_reply(c, &arg, blocked::UNIT_SECONDS)
+    else {
         return;
     };
     blmove_generic_command(server, c, from, to, timeout);
@@ -963,7 +939,8 @@ pub fn blmove_command(server: &mut Server, c: &mut Client) {
 /// BRPOPLPUSH source destination timeout
 pub fn brpoplpush_command(server: &mut Server, c: &mut Client) {
     let arg = c.argv[3].clone();
-    let Some(timeout) = get_timeout_from_object_or_reply(c, &arg) else {
+    let Some(timeout) = blocked::get_timeout_from_object_or_reply(c, &arg, blocked::UNIT_SECONDS)
+    else {
         return;
     };
     blmove_generic_command(server, c, End::Tail, End::Head, timeout);

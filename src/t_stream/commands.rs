@@ -758,25 +758,6 @@ pub fn xsetid_command(server: &mut Server, c: &mut Client) {
 // XREAD and XREADGROUP.
 // ----------------------------------------------------------------------
 
-/// `getTimeoutFromObjectOrReply` in milliseconds: the deadline in unix
-/// ms, 0 for none.
-fn get_ms_timeout_or_reply(c: &mut Client, arg: &[u8]) -> Option<i64> {
-    let tval = get_long_long_from_object_or_reply(
-        c,
-        arg,
-        Some("timeout is not an integer or out of range"),
-    )?;
-    if tval < 0 {
-        c.add_reply_error("timeout is negative");
-        return None;
-    }
-    Some(if tval > 0 {
-        tval.saturating_add(crate::util::mstime())
-    } else {
-        0
-    })
-}
-
 /// Creates the consumer if needed, with its notification and dirty count
 /// (`streamCreateConsumer` with `SCC_DEFAULT`); refreshes its seen time
 /// otherwise.
@@ -819,7 +800,9 @@ pub fn xread_command(server: &mut Server, c: &mut Client) {
         if o.eq_ignore_ascii_case(b"block") && moreargs > 0 {
             i += 1;
             let arg = c.argv[i].clone();
-            let Some(t) = get_ms_timeout_or_reply(c, &arg) else {
+            let Some(t) =
+                blocked::get_timeout_from_object_or_reply(c, &arg, blocked::UNIT_MILLISECONDS)
+            else {
                 return;
             };
             timeout = t;

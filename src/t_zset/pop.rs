@@ -258,7 +258,9 @@ fn blocking_generic_zpop_command(
     shape: PopReply,
 ) {
     let arg = c.argv[timeout_idx].clone();
-    let Some(timeout) = crate::t_list::get_timeout_from_object_or_reply(c, &arg) else {
+    let Some(timeout) =
+        crate::blocked::get_timeout_from_object_or_reply(c, &arg, crate::blocked::UNIT_SECONDS)
+    else {
         return;
     };
     for key in keys {
