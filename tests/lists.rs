@@ -11,8 +11,6 @@ use common::{Client, Server};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-const REAL_REDIS: &str = "/usr/bin/redis-server";
-
 fn call(c: &mut Client, args: &[Vec<u8>]) -> Vec<u8> {
     let a: Vec<&[u8]> = args.iter().map(|v| &v[..]).collect();
     c.send(&a);
@@ -95,12 +93,9 @@ fn random_command(rng: &mut StdRng) -> Vec<Vec<u8>> {
 
 #[test]
 fn differential_against_real_redis() {
-    if !std::path::Path::new(REAL_REDIS).exists() {
-        eprintln!("{REAL_REDIS} not installed: differential test skipped");
+    let Some((ours, real)) = common::start_ours_and_real(&[]) else {
         return;
-    }
-    let ours = Server::start(&[]);
-    let real = Server::start_binary(std::path::Path::new(REAL_REDIS), &[]);
+    };
     let (mut a, mut b) = (ours.client(), real.client());
     for seed in 0..6u64 {
         if seed == 3 {

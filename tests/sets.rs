@@ -13,8 +13,6 @@ use common::{Conn, Reply, Server};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-const REAL_REDIS: &str = "/usr/bin/redis-server";
-
 #[test]
 fn encodings_and_conversions() {
     let s = Server::start(&[]);
@@ -218,12 +216,9 @@ fn normalize(r: Reply, order: Option<bool>, scan: bool) -> String {
 
 #[test]
 fn differential_against_real_redis() {
-    if !std::path::Path::new(REAL_REDIS).exists() {
-        eprintln!("{REAL_REDIS} not installed: differential test skipped");
+    let Some((ours, real)) = common::start_ours_and_real(&[]) else {
         return;
-    }
-    let ours = Server::start(&[]);
-    let real = Server::start_binary(std::path::Path::new(REAL_REDIS), &[]);
+    };
     let (mut a, mut b) = (Conn::new(ours.port), Conn::new(real.port));
     for c in [&mut a, &mut b] {
         // Small limits so that sets cross from intset to hashtable often.

@@ -12,8 +12,6 @@ use common::{Client, Server};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-const REAL_REDIS: &str = "/usr/bin/redis-server";
-
 /// Sends a command given as byte strings and returns the raw reply.
 fn call(c: &mut Client, args: &[Vec<u8>]) -> Vec<u8> {
     let a: Vec<&[u8]> = args.iter().map(|v| &v[..]).collect();
@@ -437,12 +435,9 @@ fn random_command(rng: &mut StdRng) -> Vec<Vec<u8>> {
 /// every reply byte for byte.
 #[test]
 fn differential_against_real_redis() {
-    if !std::path::Path::new(REAL_REDIS).exists() {
-        eprintln!("{REAL_REDIS} not installed: differential test skipped");
+    let Some((ours, real)) = common::start_ours_and_real(&[]) else {
         return;
-    }
-    let ours = Server::start(&[]);
-    let real = Server::start_binary(std::path::Path::new(REAL_REDIS), &[]);
+    };
     let (mut a, mut b) = (ours.client(), real.client());
     // The script must mostly succeed, not just trade error messages.
     let (mut errors, mut total) = (0, 0);

@@ -12,8 +12,6 @@ use common::{Client, Server};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-const REAL_REDIS: &str = "/usr/bin/redis-server";
-
 fn call(c: &mut Client, args: &[Vec<u8>]) -> Vec<u8> {
     let a: Vec<&[u8]> = args.iter().map(|v| &v[..]).collect();
     c.send(&a);
@@ -347,10 +345,6 @@ fn random_command(rng: &mut StdRng) -> Vec<Vec<u8>> {
 
 #[test]
 fn differential_against_real_redis() {
-    if !std::path::Path::new(REAL_REDIS).exists() {
-        eprintln!("{REAL_REDIS} not installed: differential test skipped");
-        return;
-    }
     // Small limits, so that conversions happen often.
     let args = [
         "--zset-max-listpack-entries",
@@ -358,8 +352,9 @@ fn differential_against_real_redis() {
         "--zset-max-listpack-value",
         "32",
     ];
-    let ours = Server::start(&args);
-    let real = Server::start_binary(std::path::Path::new(REAL_REDIS), &args);
+    let Some((ours, real)) = common::start_ours_and_real(&args) else {
+        return;
+    };
     let (mut a, mut b) = (ours.client(), real.client());
     let show = |v: &[Vec<u8>]| {
         v.iter()

@@ -34,6 +34,23 @@ pub fn free_port() -> u16 {
     }
 }
 
+/// Debian's redis-server 7.0.15: the reference the differential tests
+/// compare our replies with.
+pub const REAL_REDIS: &str = "/usr/bin/redis-server";
+
+/// Starts our server and the reference one with the same extra arguments;
+/// None, after saying so, when the reference is not installed (the
+/// differential test is then skipped).
+pub fn start_ours_and_real(args: &[&str]) -> Option<(Server, Server)> {
+    if !std::path::Path::new(REAL_REDIS).exists() {
+        eprintln!("{REAL_REDIS} not installed: differential test skipped");
+        return None;
+    }
+    let ours = Server::start(args);
+    let real = Server::start_binary(std::path::Path::new(REAL_REDIS), args);
+    Some((ours, real))
+}
+
 /// A running server, killed on drop.
 pub struct Server {
     pub child: Child,
