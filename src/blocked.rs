@@ -143,6 +143,22 @@ pub fn update_stats_on_unblock(
     crate::latency::latency_add_sample_if_needed(server, "command-unblocking", reply_us / 1000);
 }
 
+/// After a blocked client was served (`start` is when serving began, in
+/// microseconds): its error and command statistics, then it is unblocked
+/// and put back.
+pub fn finish_serving_blocked_client(server: &mut Server, mut receiver: Box<Client>, start: i64) {
+    let had_errors = !receiver.pending_errors.is_empty();
+    crate::server::update_error_stats(server, &mut receiver);
+    update_stats_on_unblock(
+        server,
+        &mut receiver,
+        crate::util::ustime() - start,
+        had_errors,
+    );
+    unblock_client(server, &mut receiver);
+    server.put_client_back(receiver, true);
+}
+
 /// `unblockClient`: clears the blocked state and queues the client so its
 /// pending input is processed in `before_sleep`.
 pub fn unblock_client(server: &mut Server, c: &mut Client) {

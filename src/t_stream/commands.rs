@@ -1008,20 +1008,6 @@ pub fn xread_command(server: &mut Server, c: &mut Client) {
 // Serving blocked readers.
 // ----------------------------------------------------------------------
 
-/// Finishes serving a blocked reader: statistics, then unblock.
-fn finish_serving(server: &mut Server, mut receiver: Box<Client>, start: i64) {
-    let had_errors = !receiver.pending_errors.is_empty();
-    crate::server::update_error_stats(server, &mut receiver);
-    blocked::update_stats_on_unblock(
-        server,
-        &mut receiver,
-        crate::util::ustime() - start,
-        had_errors,
-    );
-    blocked::unblock_client(server, &mut receiver);
-    server.put_client_back(receiver, true);
-}
-
 /// `serveClientsBlockedOnStreamKey`: answers every reader of `key` that
 /// the stream can now serve, in the order they blocked.
 pub fn serve_clients_blocked_on_stream_key(server: &mut Server, db: usize, key: &[u8]) {
@@ -1058,7 +1044,7 @@ pub fn serve_clients_blocked_on_stream_key(server: &mut Server, db: usize, key: 
                     receiver.add_reply_error(
                         "-NOGROUP the consumer group this client was blocked on no longer exists",
                     );
-                    finish_serving(server, receiver, start_us);
+                    blocked::finish_serving_blocked_client(server, receiver, start_us);
                     continue;
                 }
                 Some(cg) => gt = cg.last_id,
@@ -1107,7 +1093,7 @@ pub fn serve_clients_blocked_on_stream_key(server: &mut Server, db: usize, key: 
                 }
             }
         }
-        finish_serving(server, receiver, start_us);
+        blocked::finish_serving_blocked_client(server, receiver, start_us);
     }
 }
 
@@ -1133,7 +1119,7 @@ pub fn unblock_deleted_stream_readgroup_clients(server: &mut Server, db: usize, 
         }
         let start_us = crate::util::ustime();
         receiver.add_reply_error("-UNBLOCKED the stream key no longer exists");
-        finish_serving(server, receiver, start_us);
+        blocked::finish_serving_blocked_client(server, receiver, start_us);
     }
 }
 

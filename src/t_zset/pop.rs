@@ -359,16 +359,7 @@ pub fn serve_clients_blocked_on_zset_key(server: &mut Server, db: usize, key: &[
         if let Some((k, n)) = popped {
             rewrite_as_zpop(&mut receiver, wh, &k, (count != -1).then_some(n as i64));
         }
-        let had_errors = !receiver.pending_errors.is_empty();
-        crate::server::update_error_stats(server, &mut receiver);
-        blocked::update_stats_on_unblock(
-            server,
-            &mut receiver,
-            crate::util::ustime() - start,
-            had_errors,
-        );
-        blocked::unblock_client(server, &mut receiver);
-        server.put_client_back(receiver, true);
+        blocked::finish_serving_blocked_client(server, receiver, start);
         if deleted {
             break;
         }
